@@ -1,0 +1,44 @@
+# socrates_add_plugin(<target> SOURCES <src>... [LIBRARIES <lib>...] [OUTPUT_DIRECTORY <dir>] [NO_INSTALL])
+#
+# Builds a Socrates plugin: a MODULE library with hidden visibility, linked to
+# Socrates::sdk, named <target>.so (no "lib" prefix). In the Socrates build tree it lands
+# in the plugin directory the host searches (<build>/lib/socrates/plugins) and installs to
+# <prefix>/lib/socrates/plugins; out of tree it lands in the caller's binary directory
+# and installs to ${CMAKE_INSTALL_LIBDIR}/socrates/plugins.
+include_guard(GLOBAL)
+include(GNUInstallDirs)
+
+function(socrates_add_plugin target)
+  cmake_parse_arguments(P "NO_INSTALL" "OUTPUT_DIRECTORY" "SOURCES;LIBRARIES" ${ARGN})
+  if(NOT P_SOURCES)
+    message(FATAL_ERROR "socrates_add_plugin(${target}): SOURCES is required")
+  endif()
+  add_library(${target} MODULE ${P_SOURCES})
+  if(TARGET Socrates::sdk)
+    target_link_libraries(${target} PRIVATE Socrates::sdk ${P_LIBRARIES})
+  else()
+    target_link_libraries(${target} PRIVATE socrates_sdk ${P_LIBRARIES})
+  endif()
+  if(NOT P_OUTPUT_DIRECTORY)
+    if(DEFINED SOCRATES_PLUGIN_OUTPUT_DIR)
+      set(P_OUTPUT_DIRECTORY "${SOCRATES_PLUGIN_OUTPUT_DIR}")
+    else()
+      set(P_OUTPUT_DIRECTORY "${CMAKE_CURRENT_BINARY_DIR}")
+    endif()
+  endif()
+  set_target_properties(${target} PROPERTIES
+    PREFIX ""
+    CXX_STANDARD 20
+    CXX_STANDARD_REQUIRED ON
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    POSITION_INDEPENDENT_CODE ON
+    DEFINE_SYMBOL ""
+    LIBRARY_OUTPUT_DIRECTORY "${P_OUTPUT_DIRECTORY}")
+  if(COMMAND socrates_use_pch)
+    socrates_use_pch(${target})
+  endif()
+  if(NOT P_NO_INSTALL)
+    install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/socrates/plugins)
+  endif()
+endfunction()

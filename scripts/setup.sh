@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Idempotent setup: Debian packages (apt-get), the project-local Python venv with the
+# pinned torch wheel (LibTorch), then a CMake configure + build into build/.
+#   scripts/setup.sh [--no-build]
+# Environment: SOCRATES_BUILD_DIR (default build), SOCRATES_BUILD_TYPE (default Release),
+#              CMAKE_PREFIX_PATH (a user's own LibTorch is used instead of the venv's).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+build=0; [ "${1:-}" = "--no-build" ] || build=1
+
+# --- Debian packages -------------------------------------------------------------
+# Versions: these names pin the Debian 12 (bookworm) series; the versions we tested are in
+# scripts/debian-packages.txt.
+apt_pkgs=(
+  build-essential cmake ninja-build ccache pkg-config git python3-venv
+  libboost-dev libboost-program-options-dev libboost-filesystem-dev
+  libtomlplusplus-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
+  libpcre2-dev libutf8proc-dev libssl-dev zlib1g-dev
+  openssh-server openssh-client
+)
+missing=()
+for p in "${apt_pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[setup] installing Debian packages: ${missing[*]}"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# --- Python venv with LibTorch ---------------------------------------------------
+venv="$root/.venv"
+lock="$root/scripts/requirements.lock"
+py=${PYTHON:-python3}
+if [ ! -x "$venv/bin/python" ]; then
+  echo "[setup] creating $venv"
+  "$py" -m venv "$venv"
+fi
+stamp="$venv/.socrates-lock.sha256"
+want=$(sha256sum "$lock" | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "[setup] installing pinned wheels from $lock (torch is large; a few minutes)"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input -r "$lock"
+  echo "$want" > "$stamp"
+fi
+
+[ $build = 1 ] || exit 0
+
+# --- Configure and build ---------------------------------------------------------
+bdir=${SOCRATES_BUILD_DIR:-$root/build}
+torch_prefix=$("$venv/bin/python" -c 'import torch.utils; print(torch.utils.cmake_prefix_path)')
+prefix_path="${CMAKE_PREFIX_PATH:+$CMAKE_PREFIX_PATH;}$torch_prefix"
+if [ ! -f "$bdir/build.ninja" ]; then
+  cmake -S "$root" -B "$bdir" -G Ninja \
+    -DCMAKE_BUILD_TYPE="${SOCRATES_BUILD_TYPE:-Release}" \
+    -DCMAKE_PREFIX_PATH="$prefix_path"
+fi
+cmake --build "$bdir" -j "$(nproc)"
