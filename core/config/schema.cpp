@@ -20,6 +20,7 @@ const char* option_type_name(socrates_option_type t) {
     case SOCRATES_STRING_LIST: return "string[]";
     case SOCRATES_INT_LIST: return "int[]";
     case SOCRATES_FLOAT_LIST: return "float[]";
+    case SOCRATES_PATH_LIST: return "path[]";
   }
   return "unknown";
 }
@@ -42,7 +43,8 @@ bool value_matches(const Value& v, socrates_option_type t) {
     case SOCRATES_FLOAT: return is_float(v);
     case SOCRATES_STRING:
     case SOCRATES_PATH: return is_string(v);
-    case SOCRATES_STRING_LIST: return all_of_array(v, is_string);
+    case SOCRATES_STRING_LIST:
+    case SOCRATES_PATH_LIST: return all_of_array(v, is_string);
     case SOCRATES_INT_LIST: return all_of_array(v, is_int);
     case SOCRATES_FLOAT_LIST: return all_of_array(v, is_float);
   }
@@ -66,7 +68,7 @@ Schema schema_from_descriptor(const socrates_option* options, std::uint32_t coun
     if (o.key == nullptr || *o.key == '\0') {
       throw PluginError(owner + ": option #" + std::to_string(i) + " has no key");
     }
-    if (o.type > SOCRATES_FLOAT_LIST) {
+    if (o.type > SOCRATES_PATH_LIST) {
       throw PluginError(owner + ": option '" + o.key + "' has unknown type code " + std::to_string(o.type));
     }
     OptionSpec spec;

@@ -61,6 +61,7 @@ enum socrates_option_type : std::uint32_t {
   SOCRATES_STRING_LIST = 5,
   SOCRATES_INT_LIST = 6,
   SOCRATES_FLOAT_LIST = 7,
+  SOCRATES_PATH_LIST = 8,  // strings, each resolved like SOCRATES_PATH
 };
 
 /// One option of a plugin's config section.

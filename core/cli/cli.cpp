@@ -1,0 +1,54 @@
+#include "cli/cli.hpp"
+
+#include <iostream>
+
+#include "log/logging.hpp"
+#include "run/components.hpp"
+
+namespace socrates::cli {
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> cmds = {
+      {"run", "Resolve and validate an experiment, create its run directory, and run it", cmd_run},
+      {"validate", "Resolve an experiment, load every plugin and check every section; run nothing", cmd_validate},
+      {"config show", "Print the fully resolved experiment as TOML", cmd_config_show},
+      {"plugins list", "List the plugins found: name, concern, version, ABI, path", cmd_plugins_list},
+      {"plugins describe", "Show a plugin's options (types, defaults, docs); --markdown for the docs", cmd_plugins_describe},
+      {"version", "Print the version, SDK ABI and LibTorch version", cmd_version},
+  };
+  return cmds;
+}
+
+bool parse(const std::vector<std::string>& args, po::options_description& opts,
+           const po::positional_options_description& positional, po::variables_map& vm, const std::string& usage) {
+  opts.add_options()("help,h", "show this help")(
+      "log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error|critical|off");
+  po::store(po::command_line_parser(args).options(opts).positional(positional).run(), vm);
+  if (vm.count("help")) {
+    std::cout << "usage: " << usage << "\n\n" << opts << "\n";
+    return false;
+  }
+  po::notify(vm);
+  set_log_level(vm["log-level"].as<std::string>());
+  return true;
+}
+
+PluginRegistry default_registry() {
+  PluginRegistry r;
+  for (const auto& dir : default_plugin_dirs()) r.scan(dir);
+  return r;
+}
+
+Experiment load_experiment(const std::string& file, const std::vector<std::string>& sets, PluginRegistry& registry) {
+  return Experiment::resolve(ExperimentFile::load(file, sets), registry);
+}
+
+void check_components(const Experiment& exp, const std::filesystem::path& run_dir) {
+  for (const PluginUse& use : exp.plugins()) {
+    instantiate(use, make_context(exp, use, run_dir));
+    host_logger()->debug("[{}] plugin '{}' {} from {}: ok", use.slot, use.name, use.library->info().version,
+                         use.library->info().path.string());
+  }
+}
+
+}  // namespace socrates::cli

@@ -1,0 +1,307 @@
+#include "config/experiment.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include <c10/core/Device.h>
+#include <c10/util/Exception.h>
+#include <toml++/toml.h>
+
+#include "config/toml_value.hpp"
+#include "socrates/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace socrates {
+
+const std::vector<SlotSpec>& plugin_slots() {
+  static const std::vector<SlotSpec> slots = {
+      {"dataset", "dataset", false},
+      {"prompt", "prompt_format", false},
+      {"adapter", "adapter", false},
+      {"optimizer", "optimizer", false},
+      {"parallelism", "parallelism", false},
+      {"checkpoint.sinks", "checkpoint_sink", true},
+      {"evaluators", "evaluator", true},
+  };
+  return slots;
+}
+
+namespace {
+OptionSpec opt(const char* key, socrates_option_type type, const char* def, const char* doc,
+               std::vector<std::string> choices = {}) {
+  OptionSpec s;
+  s.key = key;
+  s.type = type;
+  if (def) s.default_value = canonicalize(*parse_toml_value(def), type);
+  s.doc = doc;
+  s.choices = std::move(choices);
+  return s;
+}
+}  // namespace
+
+const std::vector<std::pair<std::string, Schema>>& host_sections() {
+  static const std::vector<std::pair<std::string, Schema>> sections = {
+      {"run",
+       {
+           opt("name", SOCRATES_STRING, "\"experiment\"", "Run name; the run directory is <output_dir>/<name>-<timestamp>"),
+           opt("output_dir", SOCRATES_PATH, "\"runs\"", "Where run directories are created"),
+           opt("seed", SOCRATES_INT, "42", "Seed for data order, initialisation, dropout and sampling"),
+           opt("device", SOCRATES_STRING, "\"cpu\"", "Device to compute on: cpu, cuda or cuda:N"),
+       }},
+      {"plugins",
+       {
+           opt("paths", SOCRATES_PATH_LIST, "[]", "Extra directories to search for plugins, before the defaults"),
+       }},
+      {"checkpoint", {}},
+  };
+  return sections;
+}
+
+namespace {
+
+std::vector<std::string> keys_of(const Schema& s) {
+  std::vector<std::string> out;
+  for (const OptionSpec& o : s) out.push_back(o.key);
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v, const char* sep = ", ") {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::string suggest(std::string_view word, const std::vector<std::string>& known) {
+  std::string m = did_you_mean(word, known);
+  return m.empty() ? std::string() : " Did you mean '" + m + "'?";
+}
+
+std::string describe(const Value& v) {
+  return std::string(v.type_name()) + " " + to_toml_text(v);
+}
+
+class Resolver {
+ public:
+  Resolver(ExperimentFile& f, PluginRegistry& r) : file_(f), registry_(r) {}
+
+  std::string at(const std::string& dotted) const {
+    std::string o = file_.origin(dotted);
+    return o.empty() ? file_.file().string() : o;
+  }
+
+  // Checks `table` against `schema`, fills defaults, resolves paths. `skip` are child slots.
+  void validate(Table& table, const Schema& schema, const std::string& dotted, const std::string& owner,
+                const std::vector<std::string>& skip = {}) {
+    for (auto& [key, value] : table) {
+      if (std::find(skip.begin(), skip.end(), key) != skip.end()) continue;
+      const std::string k = dotted + "." + key;
+      auto spec = std::find_if(schema.begin(), schema.end(), [&](const OptionSpec& o) { return o.key == key; });
+      if (spec == schema.end()) {
+        std::vector<std::string> known = keys_of(schema);
+        known.insert(known.end(), skip.begin(), skip.end());
+        throw ConfigError(at(k) + ": unknown key '" + key + "' in " + owner + "." + suggest(key, known) +
+                          " Valid keys: " + (known.empty() ? "none" : join(known)) + ".");
+      }
+      check_value(*spec, value, k);
+    }
+    for (const OptionSpec& spec : schema) {
+      const std::string k = dotted + "." + spec.key;
+      if (table.count(spec.key)) continue;
+      if (!spec.default_value) {
+        throw ConfigError(at(dotted) + ": " + owner + " is missing required key '" + spec.key + "' (" +
+                          option_type_name(spec.type) + ": " + spec.doc + ").");
+      }
+      Value v = *spec.default_value;
+      resolve_paths(spec, v, k);
+      table.emplace(spec.key, std::move(v));
+      file_.set_origin(k, "default");
+    }
+  }
+
+  void check_value(const OptionSpec& spec, Value& value, const std::string& k) {
+    if (!value_matches(value, spec.type)) {
+      throw ConfigError(at(k) + ": '" + k + "' must be " + option_type_name(spec.type) + ", got " + describe(value) +
+                        " (" + spec.doc + ").");
+    }
+    value = canonicalize(value, spec.type);
+    if (!spec.choices.empty() && value.is<std::string>()) {
+      const std::string& s = value.as<std::string>();
+      if (std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end()) {
+        throw ConfigError(at(k) + ": '" + k + "' must be one of " + join(spec.choices, "|") + ", got \"" + s + "\"." +
+                          suggest(s, spec.choices));
+      }
+    }
+    resolve_paths(spec, value, k);
+  }
+
+  void resolve_paths(const OptionSpec& spec, Value& value, const std::string& k) {
+    auto fix = [&](Value& v, const std::string& key) {
+      const std::string& s = v.as<std::string>();
+      if (s.empty() || fs::path(s).is_absolute()) return;
+      v = Value((file_.base_dir(key) / s).lexically_normal().string());
+    };
+    if (spec.type == SOCRATES_PATH) fix(value, k);
+    if (spec.type == SOCRATES_PATH_LIST) {
+      Array& a = value.as<Array>();
+      for (std::size_t i = 0; i < a.size(); ++i) fix(a[i], k + "[" + std::to_string(i) + "]");
+    }
+  }
+
+  PluginUse use_plugin(Table& table, const SlotSpec& slot, const std::string& dotted) {
+    auto p = table.find("plugin");
+    if (p == table.end() || !p->second.is<std::string>()) {
+      throw ConfigError(at(dotted) + ": [" + dotted + "] needs `plugin = \"<name>\"`. Known " + slot.concern +
+                        " plugins: " + known_names(slot.concern) + ".");
+    }
+    const std::string name = p->second.as<std::string>();
+    std::shared_ptr<PluginLibrary> lib;
+    try {
+      lib = registry_.find(slot.concern, name);
+    } catch (const PluginError& e) {
+      std::vector<std::string> names = names_of(slot.concern);
+      const bool known = std::find(names.begin(), names.end(), name) != names.end();
+      throw ConfigError(at(dotted + ".plugin") + ": " + e.what() + (known ? "" : suggest(name, names)));
+    }
+    Table values = table;
+    values.erase("plugin");
+    const std::string owner = "[" + dotted + "] (plugin '" + name + "')";
+    validate(values, lib->info().options, dotted, owner);
+    Table with_plugin = values;
+    with_plugin.emplace("plugin", Value(name));
+    table = std::move(with_plugin);
+    std::map<std::string, std::string, std::less<>> origins;
+    for (const auto& [k, v] : values) origins[k] = file_.origin(dotted + "." + k);
+    return PluginUse{dotted, slot.concern, name, ConfigSection(dotted, std::move(values), std::move(origins)), lib};
+  }
+
+  std::vector<std::string> names_of(const std::string& concern) const {
+    std::vector<std::string> out;
+    for (const auto& lib : registry_.list())
+      if (lib->info().concern == concern) out.push_back(lib->info().name);
+    return out;
+  }
+  std::string known_names(const std::string& concern) const {
+    auto n = names_of(concern);
+    return n.empty() ? "none" : join(n);
+  }
+
+  ExperimentFile& file_;
+  PluginRegistry& registry_;
+};
+
+Table* child_table(Table& root, const std::string& name) {
+  auto it = root.find(name);
+  return it != root.end() && it->second.is<Table>() ? &it->second.as<Table>() : nullptr;
+}
+
+}  // namespace
+
+Experiment Experiment::resolve(ExperimentFile file, PluginRegistry& registry) {
+  Experiment exp;
+  exp.file_ = std::move(file);
+  Table& root = exp.file_.root();
+  Resolver r(exp.file_, registry);
+
+  std::vector<std::string> top;  // every known top-level name
+  for (const auto& [name, schema] : host_sections()) top.push_back(name);
+  for (const SlotSpec& s : plugin_slots())
+    if (s.path.find('.') == std::string::npos) top.push_back(s.path);
+
+  for (const auto& [key, value] : root) {
+    if (std::find(top.begin(), top.end(), key) == top.end()) {
+      throw ConfigError(r.at(key) + ": unknown section [" + key + "]." + suggest(key, top) +
+                        " Known sections: " + join(top) + ".");
+    }
+  }
+
+  // Host sections first: [plugins] paths must be scanned before plugins are looked up.
+  for (const auto& [name, schema] : host_sections()) {
+    auto it = root.find(name);
+    if (it != root.end() && !it->second.is<Table>()) {
+      throw ConfigError(r.at(name) + ": '" + name + "' must be a table ([" + name + "]), got " + describe(it->second));
+    }
+    Table& t = it == root.end() ? root.emplace(name, Value(Table{})).first->second.as<Table>() : it->second.as<Table>();
+    std::vector<std::string> children;
+    for (const SlotSpec& s : plugin_slots())
+      if (s.path.rfind(name + ".", 0) == 0) children.push_back(s.path.substr(name.size() + 1));
+    r.validate(t, schema, name, "[" + name + "]", children);
+  }
+  for (const std::string& dir : exp.section("plugins").get<std::vector<std::string>>("paths")) registry.scan(dir);
+  for (const fs::path& dir : default_plugin_dirs()) registry.scan(dir);
+
+  {
+    const ConfigSection run = exp.section("run");
+    const std::string device = run.get<std::string>("device");
+    try {
+      c10::Device d(device);
+      (void)d;
+    } catch (const c10::Error&) {
+      throw ConfigError(r.at("run.device") + ": 'run.device' must be cpu, cuda or cuda:N, got \"" + device + "\".");
+    }
+  }
+
+  for (const SlotSpec& slot : plugin_slots()) {
+    const auto dot = slot.path.find('.');
+    Table* parent = &root;
+    std::string leaf = slot.path;
+    if (dot != std::string::npos) {
+      parent = child_table(root, slot.path.substr(0, dot));
+      leaf = slot.path.substr(dot + 1);
+    }
+    if (!parent) continue;
+    auto it = parent->find(leaf);
+    if (it == parent->end()) continue;
+    if (!slot.multiple) {
+      if (!it->second.is<Table>()) {
+        throw ConfigError(r.at(slot.path) + ": '" + slot.path + "' must be a table ([" + slot.path + "]), got " +
+                          describe(it->second));
+      }
+      exp.plugins_.push_back(r.use_plugin(it->second.as<Table>(), slot, slot.path));
+      continue;
+    }
+    if (!it->second.is<Array>()) {
+      throw ConfigError(r.at(slot.path) + ": '" + slot.path + "' must be an array of tables ([[" + slot.path +
+                        "]]), got " + describe(it->second));
+    }
+    Array& items = it->second.as<Array>();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      const std::string dotted = slot.path + "[" + std::to_string(i) + "]";
+      if (!items[i].is<Table>()) {
+        throw ConfigError(r.at(dotted) + ": entries of '" + slot.path + "' must be tables ([[" + slot.path + "]])");
+      }
+      exp.plugins_.push_back(r.use_plugin(items[i].as<Table>(), slot, dotted));
+    }
+  }
+  return exp;
+}
+
+ConfigSection Experiment::section(std::string_view name) const {
+  auto it = root().find(name);
+  Table values = it != root().end() && it->second.is<Table>() ? it->second.as<Table>() : Table{};
+  std::map<std::string, std::string, std::less<>> origins;
+  for (const auto& [k, v] : values) origins[k] = file_.origin(std::string(name) + "." + k);
+  return ConfigSection(std::string(name), std::move(values), std::move(origins));
+}
+
+std::vector<const PluginUse*> Experiment::plugins_in(std::string_view slot_path) const {
+  std::vector<const PluginUse*> out;
+  for (const PluginUse& p : plugins_) {
+    std::string_view s = p.slot;
+    if (s == slot_path || (s.substr(0, slot_path.size()) == slot_path && s.size() > slot_path.size() &&
+                           s[slot_path.size()] == '[')) {
+      out.push_back(&p);
+    }
+  }
+  return out;
+}
+
+std::string Experiment::to_toml() const {
+  std::ostringstream os;
+  os << "# Resolved by socrates " << SOCRATES_VERSION << " from " << file_.file().string() << ".\n"
+     << "# Every option is explicit and every path absolute: `socrates run <this file>` reruns it.\n";
+  os << to_toml_table(root()) << "\n";
+  return os.str();
+}
+
+}  // namespace socrates

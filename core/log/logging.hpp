@@ -1,0 +1,23 @@
+// The host's one logger, shared with every plugin through PluginContext.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+#include <spdlog/logger.h>
+
+namespace socrates {
+
+/// The "socrates" logger: console (stderr) from the start, plus run.log once a run
+/// directory exists.
+std::shared_ptr<spdlog::logger> host_logger();
+
+/// Sets the level from "trace", "debug", "info", "warn", "error", "critical" or "off";
+/// throws ConfigError naming the valid levels otherwise.
+void set_log_level(std::string_view level);
+
+/// Also writes everything (at debug and above) to `file`, appending.
+void log_to_file(const std::filesystem::path& file);
+
+}  // namespace socrates
