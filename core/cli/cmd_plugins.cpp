@@ -53,7 +53,10 @@ int cmd_plugins_list(const std::vector<std::string>& args) {
   }
   for (const std::string& p : registry.problems()) host_logger()->warn("{}", p);
   std::string dirs;
-  for (const auto& d : registry.search_path()) dirs += (dirs.empty() ? "" : ":") + d.string();
+  for (const auto& d : registry.search_path()) {
+    if (!dirs.empty()) dirs += ':';
+    dirs += d.string();
+  }
   std::cout << "search path: " << dirs << "\n";
   return 0;
 }

@@ -159,9 +159,7 @@ class Resolver {
     try {
       lib = registry_.find(slot.concern, name);
     } catch (const PluginError& e) {
-      std::vector<std::string> names = names_of(slot.concern);
-      const bool known = std::find(names.begin(), names.end(), name) != names.end();
-      throw ConfigError(at(dotted + ".plugin") + ": " + e.what() + (known ? "" : suggest(name, names)));
+      throw ConfigError(at(dotted + ".plugin") + ": " + e.what());
     }
     Table values = table;
     values.erase("plugin");
@@ -300,7 +298,10 @@ std::string Experiment::to_toml() const {
   std::ostringstream os;
   os << "# Resolved by socrates " << SOCRATES_VERSION << " from " << file_.file().string() << ".\n"
      << "# Every option is explicit and every path absolute: `socrates run <this file>` reruns it.\n";
-  os << to_toml_table(root()) << "\n";
+  std::vector<std::string> order;
+  for (const auto& [name, schema] : host_sections()) order.push_back(name);
+  for (const SlotSpec& s : plugin_slots()) order.push_back(s.path);
+  os << to_toml_document(root(), order);
   return os.str();
 }
 

@@ -141,7 +141,8 @@ struct ExperimentFileLoader {
       if (table == nullptr) {
         throw ConfigError("--set '" + text + "': '" + dotted + "' is not a table");
       }
-      dotted += (dotted.empty() ? "" : ".") + seg;
+      if (!dotted.empty()) dotted += '.';
+      dotted += seg;
       cur = &(*table)[seg];
       if (index) {
         if (!cur->is<Array>() || *index >= cur->as<Array>().size()) {
@@ -150,7 +151,7 @@ struct ExperimentFileLoader {
                             std::to_string(*index) + "] does not exist");
         }
         cur = &cur->as<Array>()[*index];
-        dotted += "[" + std::to_string(*index) + "]";
+        dotted.append(1, '[').append(std::to_string(*index)).append(1, ']');
       }
       const bool last = end == lhs.size();
       if (last) break;

@@ -95,11 +95,7 @@ Schema schema_from_descriptor(const socrates_option* options, std::uint32_t coun
   return schema;
 }
 
-std::string to_toml_text(const Value& v) {
-  std::ostringstream os;
-  os << to_toml_node_text(v);
-  return os.str();
-}
+std::string to_toml_text(const Value& v) { return to_toml_value_text(v); }
 
 std::optional<Value> parse_toml_value(std::string_view text) {
   std::string doc = "v = ";

@@ -1,7 +1,9 @@
-// Conversions between toml++ nodes and socrates::Value.
+// Conversions between toml++ nodes and socrates::Value, and a TOML writer for Value trees
+// (shortest round-trip floats, stable key order).
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <toml++/toml.h>
 
@@ -12,11 +14,11 @@ namespace socrates {
 /// The value of a TOML node (dates and times become strings).
 Value from_toml(const toml::node& node);
 
-/// A toml++ node holding `v` (tables and arrays recursively).
-toml::table to_toml_table(const Table& t);
-toml::array to_toml_array(const Array& a);
+/// `v` written as one TOML value: 16, 1e-05, "cosine", ["q", "v"], { a = 1 }.
+std::string to_toml_value_text(const Value& v);
 
-/// `v` written as a TOML value.
-std::string to_toml_node_text(const Value& v);
+/// `t` as a TOML document. Top-level keys listed in `order` come first, in that order;
+/// the rest follow sorted. Scalars precede [tables] and [[arrays of tables]].
+std::string to_toml_document(const Table& t, const std::vector<std::string>& order = {});
 
 }  // namespace socrates

@@ -1,0 +1,142 @@
+#include "plugin/plugin_library.hpp"
+
+#include <algorithm>
+#include <system_error>
+
+#include <boost/dll/shared_library.hpp>
+#include <fmt/format.h>
+#include <torch/version.h>
+
+#include "socrates/error.hpp"
+
+namespace socrates {
+
+const std::vector<std::string>& known_concerns() {
+  static const std::vector<std::string> concerns = {"dataset",     "prompt_format",   "adapter",  "optimizer",
+                                                    "parallelism", "checkpoint_sink", "evaluator"};
+  return concerns;
+}
+
+namespace {
+
+// The dlerror() text Boost.DLL wraps into its exception message.
+std::string dlerror_text(const std::string& what) {
+  static constexpr std::string_view kTag = "(dlerror system message: ";
+  auto begin = what.find(kTag);
+  if (begin == std::string::npos) return what;
+  begin += kTag.size();
+  auto end = what.rfind(')');
+  return what.substr(begin, end == std::string::npos || end < begin ? std::string::npos : end - begin);
+}
+
+// "2.11.0" -> "2.11".
+std::string major_minor(const std::string& version) {
+  auto dot = version.find('.');
+  return dot == std::string::npos ? version : version.substr(0, version.find('.', dot + 1));
+}
+
+}  // namespace
+
+PluginLibrary::~PluginLibrary() = default;
+
+std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& path) {
+  const std::string where = path.string() + ": ";
+  auto fail = [&](const std::string& what) { return PluginError(where + what); };
+
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw fail("no such file");
+  if (!std::filesystem::is_regular_file(path, ec)) throw fail("not a regular file");
+
+  std::shared_ptr<PluginLibrary> self(new PluginLibrary());
+  try {
+    namespace mode = boost::dll::load_mode;
+    self->lib_ = std::make_unique<boost::dll::shared_library>(path, mode::rtld_now | mode::rtld_local);
+  } catch (const std::exception& e) {
+    const std::string text = dlerror_text(e.what());
+    if (text.find("undefined symbol") != std::string::npos) {
+      throw fail("missing symbol: " + text +
+                 ". The plugin was built against another version of Socrates or a library it needs is not "
+                 "loaded; rebuild it.");
+    }
+    throw fail("not a loadable plugin library (" + text + "). Remove it from the plugin path or rebuild it.");
+  }
+  if (!self->lib_->has(SOCRATES_PLUGIN_SYMBOL)) {
+    throw fail("exports no `" SOCRATES_PLUGIN_SYMBOL
+               "` descriptor, so it is not a Socrates plugin (build it with SOCRATES_PLUGIN(...))");
+  }
+
+  // abi_version first: nothing else of the descriptor is trusted until it matches.
+  const auto& abi = self->lib_->get<const std::uint32_t>(SOCRATES_PLUGIN_SYMBOL);
+  if (abi != SOCRATES_ABI_VERSION) {
+    throw fail("plugin ABI version " + std::to_string(abi) + ", but this socrates expects " +
+               std::to_string(SOCRATES_ABI_VERSION) + ". Rebuild the plugin against Socrates SDK " +
+               SOCRATES_SDK_VERSION + ".");
+  }
+  const auto* d = reinterpret_cast<const socrates_plugin_descriptor*>(&abi);
+  if (d->descriptor_size != sizeof(socrates_plugin_descriptor)) {
+    throw fail("descriptor is " + std::to_string(d->descriptor_size) + " bytes, but ABI version " +
+               std::to_string(SOCRATES_ABI_VERSION) + " has " + std::to_string(sizeof(socrates_plugin_descriptor)) +
+               ". Rebuild the plugin against Socrates SDK " SOCRATES_SDK_VERSION ".");
+  }
+  const std::pair<const char*, bool> fields[] = {
+      {"name", !d->name}, {"concern", !d->concern}, {"create", !d->create}, {"destroy", !d->destroy}};
+  for (auto [field, missing] : fields) {
+    if (missing) throw fail(std::string("descriptor has no `") + field + "`; build the plugin with SOCRATES_PLUGIN(...)");
+  }
+  const std::string name = d->name;
+  const auto& concerns = known_concerns();
+  if (std::find(concerns.begin(), concerns.end(), d->concern) == concerns.end()) {
+    throw fail("plugin '" + name + "' has unknown concern '" + d->concern + "'. Known concerns: " + fmt::format("{}", fmt::join(concerns, ", ")));
+  }
+  const std::string torch = d->torch_version ? d->torch_version : "(unknown)";
+  if (major_minor(torch) != major_minor(TORCH_VERSION)) {
+    throw fail("plugin '" + name + "' was built against LibTorch " + torch + ", but this socrates uses LibTorch " +
+               TORCH_VERSION + " (major.minor must match). Rebuild the plugin against LibTorch " +
+               major_minor(TORCH_VERSION) + ".");
+  }
+  if (d->option_count > 0 && !d->options) {
+    throw fail("plugin '" + name + "' declares " + std::to_string(d->option_count) + " options but no option table");
+  }
+
+  PluginInfo& info = self->info_;
+  info.name = name;
+  info.concern = d->concern;
+  info.version = d->version ? d->version : "";
+  info.description = d->description ? d->description : "";
+  info.abi_version = abi;
+  info.torch_version = torch;
+  info.build_info = d->build_info ? d->build_info : "";
+  info.path = path;
+  info.options = schema_from_descriptor(d->options, d->option_count, "plugin '" + name + "' (" + path.string() + ")");
+  self->desc_ = d;
+  return self;
+}
+
+Component* PluginLibrary::create_component(const char* concern, const PluginContext& ctx) {
+  const std::string who = "plugin '" + info_.name + "' (" + info_.path.string() + ")";
+  if (info_.concern != concern) {
+    throw PluginError(who + " is a plugin for '" + info_.concern + "', not for '" + concern + "'");
+  }
+  Component* c = nullptr;
+  try {
+    c = desc_->create(ctx);
+  } catch (const ConfigError& e) {
+    throw ConfigError(e.what());  // same type and message, but owned by the host
+  } catch (const std::exception& e) {
+    throw PluginError(who + " failed to create its " + info_.concern + ": " + e.what());
+  } catch (...) {
+    throw PluginError(who + " failed to create its " + info_.concern + ": unknown exception");
+  }
+  if (!c) throw PluginError(who + " failed to create its " + info_.concern + ": create returned null");
+  return c;
+}
+
+void PluginLibrary::destroy_component(Component* c) noexcept {
+  if (!c) return;
+  try {
+    desc_->destroy(c);
+  } catch (...) {
+  }
+}
+
+}  // namespace socrates

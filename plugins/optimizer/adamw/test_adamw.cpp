@@ -1,0 +1,102 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include "log/logging.hpp"
+#include "plugin/plugin_library.hpp"
+#include "socrates/optimizer.hpp"
+
+using namespace socrates;
+
+namespace {
+std::shared_ptr<Optimizer> make(Table cfg = {}) {
+  static auto lib = PluginLibrary::load(SOCRATES_PLUGIN_FILE);
+  // Fill defaults as the host does.
+  for (const OptionSpec& o : lib->info().options)
+    if (!cfg.count(o.key)) cfg.emplace(o.key, *o.default_value);
+  PluginContext ctx;
+  ctx.logger = host_logger();
+  ctx.config = ConfigSection("optimizer", cfg);
+  return lib->create<Optimizer>(ctx);
+}
+}  // namespace
+
+TEST(AdamW, FirstStepMatchesHandComputation) {
+  auto opt = make();
+  at::Tensor p = at::ones({1}).requires_grad_(true);
+  p.mutable_grad() = at::full({1}, 0.5);
+  opt->init({{"p", p}});
+  opt->step(0.1);
+  // decay: 1*(1-0.1*0.1)=0.99; m=0.05, v=0.00025; m_hat=0.5, sqrt(v_hat)=0.5 -> update 0.1
+  EXPECT_NEAR(p.item<float>(), 0.99f - 0.1f, 1e-6);
+}
+
+TEST(AdamW, MatchesReferenceFormulaOverSeveralSteps) {
+  auto opt = make(Table{{"weight_decay", 0.01}, {"betas", Array{0.8, 0.99}}, {"eps", 1e-6}});
+  at::manual_seed(0);
+  at::Tensor p = at::randn({4, 3}).requires_grad_(true);
+  at::Tensor ref = p.detach().clone().to(at::kDouble), m = at::zeros_like(ref), v = at::zeros_like(ref);
+  opt->init({{"w", p}});
+  for (int t = 1; t <= 5; ++t) {
+    at::Tensor g = at::randn({4, 3});
+    p.mutable_grad() = g;
+    const double lr = 1e-2 * t;
+    opt->step(lr);
+    at::Tensor gd = g.to(at::kDouble);
+    ref = ref * (1 - lr * 0.01);
+    m = 0.8 * m + 0.2 * gd;
+    v = 0.99 * v + 0.01 * gd * gd;
+    ref = ref - lr * (m / (1 - std::pow(0.8, t))) / ((v / (1 - std::pow(0.99, t))).sqrt() + 1e-6);
+  }
+  EXPECT_TRUE(at::allclose(p.detach().to(at::kDouble), ref, 1e-5, 1e-6));
+}
+
+TEST(AdamW, SaveAndRestoreContinuesExactly) {
+  at::manual_seed(1);
+  at::Tensor init = at::randn({5});
+  std::vector<at::Tensor> grads;
+  for (int i = 0; i < 4; ++i) grads.push_back(at::randn({5}));
+
+  auto a = make();
+  at::Tensor pa = init.clone().requires_grad_(true);
+  a->init({{"x", pa}});
+  for (auto& g : grads) pa.mutable_grad() = g, a->step(1e-2);
+
+  auto b = make();
+  at::Tensor pb = init.clone().requires_grad_(true);
+  b->init({{"x", pb}});
+  for (int i = 0; i < 2; ++i) pb.mutable_grad() = grads[i], b->step(1e-2);
+  StateDict saved = b->state();
+  for (auto& [k, t] : saved.tensors) t = t.clone();
+  auto c = make();
+  at::Tensor pc = pb.detach().clone().requires_grad_(true);
+  c->init({{"x", pc}});
+  c->load_state(saved);
+  for (int i = 2; i < 4; ++i) pc.mutable_grad() = grads[i], c->step(1e-2);
+  EXPECT_TRUE(at::equal(pa, pc));
+}
+
+TEST(AdamW, SkipsParametersWithoutGradient) {
+  auto opt = make();
+  at::Tensor p = at::ones({2}).requires_grad_(true);
+  opt->init({{"p", p}});
+  opt->step(0.1);
+  EXPECT_TRUE(at::equal(p, at::ones({2})));
+  EXPECT_EQ(opt->state().meta.at("p.step"), "0");
+}
+
+TEST(AdamW, RejectsBadOptions) {
+  EXPECT_THAT([] { make(Table{{"betas", Array{0.9}}}); },
+              testing::ThrowsMessage<ConfigError>(testing::HasSubstr("'optimizer.betas': needs exactly two values")));
+  EXPECT_THAT([] { make(Table{{"eps", 0.0}}); },
+              testing::ThrowsMessage<ConfigError>(testing::HasSubstr("'optimizer.eps': must be > 0")));
+}
+
+TEST(AdamW, LoadStateNamesMissingTensor) {
+  auto opt = make();
+  at::Tensor p = at::ones({2}).requires_grad_(true);
+  opt->init({{"p", p}});
+  EXPECT_THAT([&] { opt->load_state(StateDict{}); },
+              testing::ThrowsMessage<Error>(testing::HasSubstr("missing tensor 'p.exp_avg'")));
+}

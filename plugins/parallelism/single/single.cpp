@@ -1,0 +1,55 @@
+// One process, one device: gradients need no communication.
+#include <cmath>
+
+#include "socrates/parallelism.hpp"
+
+namespace {
+
+class Single final : public socrates::Parallelism {
+ public:
+  explicit Single(const socrates::PluginContext& ctx) {
+    if (ctx.world_size > 1) {
+      // Every rank would train on all the data: N GPUs, no speed-up.
+      throw socrates::ConfigError("[parallelism] plugin 'single' runs one process, but WORLD_SIZE=" +
+                                  std::to_string(ctx.world_size) +
+                                  ". Select a multi-process plugin (ddp, zero2) or launch one process.");
+    }
+  }
+
+  int rank() const override { return 0; }
+  int world_size() const override { return 1; }
+  std::vector<socrates::NamedTensor> setup(std::vector<socrates::NamedTensor> params) override {
+    params_ = params;
+    return params;
+  }
+  void before_backward(bool) override {}
+  void after_backward(bool) override {}
+
+  double clip_grad_norm(double max_norm) override {
+    double sq = 0.0;
+    for (const auto& [name, p] : params_) {
+      const at::Tensor& g = p.grad();
+      if (g.defined()) sq += std::pow(g.norm().item<double>(), 2);
+    }
+    const double norm = std::sqrt(sq);
+    // As torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when above.
+    if (max_norm > 0 && norm > max_norm) {
+      const double coef = max_norm / (norm + 1e-6);
+      for (auto& [name, p] : params_)
+        if (p.grad().defined()) p.mutable_grad().mul_(coef);
+    }
+    return norm;
+  }
+
+  void after_step() override {}
+  void all_reduce_sum(at::Tensor&) override {}
+  void barrier() override {}
+
+ private:
+  std::vector<socrates::NamedTensor> params_;
+};
+
+}  // namespace
+
+SOCRATES_PLUGIN(socrates::Parallelism, Single, "single", "1.0.0", "One process on one device; no communication",
+                SOCRATES_NO_OPTIONS);
