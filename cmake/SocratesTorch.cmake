@@ -40,5 +40,10 @@ foreach(_t torch torch_library torch_cpu torch_cpu_library c10 torch_cuda torch_
     endif()
   endif()
 endforeach()
+# libtorch.so and libtorch_cpu.so export their own std::filesystem functions, which crash
+# when called from our code (remove_all jumps to a null pointer). Make libstdc++ the first
+# DT_NEEDED of everything linking Torch so the dynamic linker binds to the real ones.
+set_property(TARGET torch APPEND PROPERTY INTERFACE_LINK_OPTIONS
+  "SHELL:-Wl,--push-state,--no-as-needed -lstdc++ -Wl,--pop-state")
 # TorchConfig adds -D_GLIBCXX_USE_CXX11_ABI through TORCH_CXX_FLAGS; the target carries it too.
 message(STATUS "Socrates: LibTorch ${Torch_VERSION} from ${TORCH_INSTALL_PREFIX}")

@@ -28,13 +28,16 @@ struct ExperimentFileLoader {
   ExperimentFile& out;
   std::vector<fs::path> stack;
 
-  void record(const toml::node& node, const std::string& dotted, const std::string& display, const fs::path& dir) {
-    out.origins_[dotted] = where(node.source(), display);
+  // Origins point at the key ("r = 16" -> the "r"); array elements at the element.
+  void record(const toml::node& node, const toml::source_region& at, const std::string& dotted,
+              const std::string& display, const fs::path& dir) {
+    out.origins_[dotted] = where(at, display);
     out.dirs_[dotted] = dir;
     if (const toml::table* t = node.as_table()) {
-      for (const auto& [k, v] : *t) record(v, dotted + "." + std::string(k.str()), display, dir);
+      for (const auto& [k, v] : *t) record(v, k.source(), dotted + "." + std::string(k.str()), display, dir);
     } else if (const toml::array* a = node.as_array()) {
-      for (std::size_t i = 0; i < a->size(); ++i) record((*a)[i], dotted + "[" + std::to_string(i) + "]", display, dir);
+      for (std::size_t i = 0; i < a->size(); ++i)
+        record((*a)[i], (*a)[i].source(), dotted + "[" + std::to_string(i) + "]", display, dir);
     }
   }
 
@@ -46,13 +49,13 @@ struct ExperimentFileLoader {
       const std::string dotted = prefix.empty() ? key : prefix + "." + key;
       auto it = dst.find(key);
       if (node.is_table() && it != dst.end() && it->second.is<Table>()) {
-        out.origins_[dotted] = where(node.source(), display);
+        out.origins_[dotted] = where(k.source(), display);
         merge(it->second.as<Table>(), *node.as_table(), dotted, display, dir);
         continue;
       }
       erase_below(out.origins_, dotted);
       dst[key] = from_toml(node);
-      record(node, dotted, display, dir);
+      record(node, k.source(), dotted, display, dir);
     }
   }
 
