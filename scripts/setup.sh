@@ -16,7 +16,7 @@ apt_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git python3-venv
   libboost-dev libboost-program-options-dev libboost-filesystem-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
-  libpcre2-dev libutf8proc-dev libssl-dev zlib1g-dev
+  libpcre2-dev libutf8proc-dev libssl-dev zlib1g-dev nlohmann-json3-dev
   openssh-server openssh-client
 )
 missing=()
