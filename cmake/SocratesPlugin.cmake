@@ -2,9 +2,10 @@
 #
 # Builds a Socrates plugin: a MODULE library with hidden visibility, linked to
 # Socrates::sdk, named <target>.so (no "lib" prefix). In the Socrates build tree it lands
-# in the plugin directory the host searches (<build>/lib/socrates/plugins) and installs to
-# <prefix>/lib/socrates/plugins; out of tree it lands in the caller's binary directory
-# and installs to ${CMAKE_INSTALL_LIBDIR}/socrates/plugins.
+# in the plugin directory the host searches (<build>/lib/socrates/plugins); out of tree it
+# lands in the caller's binary directory. Either way it installs to
+# <prefix>/lib/socrates/plugins: always "lib", not CMAKE_INSTALL_LIBDIR (lib64,
+# lib/x86_64-linux-gnu), because bin/socrates looks in ../lib/socrates/plugins.
 include_guard(GLOBAL)
 include(GNUInstallDirs)
 
@@ -39,6 +40,6 @@ function(socrates_add_plugin target)
     socrates_use_pch(${target})
   endif()
   if(NOT P_NO_INSTALL)
-    install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/socrates/plugins)
+    install(TARGETS ${target} LIBRARY DESTINATION lib/socrates/plugins)
   endif()
 endfunction()

@@ -24,6 +24,18 @@ void describe_text(std::ostream& os, const std::string& title, const std::string
   }
 }
 
+// Text for a Markdown table cell: '|' would end the cell, '<' and '>' would read as HTML.
+std::string md_cell(const std::string& s, bool code = false) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '<' && !code) out += "&lt;";
+    else if (c == '>' && !code) out += "&gt;";
+    else out += c;
+  }
+  return out;
+}
+
 void describe_markdown(std::ostream& os, const std::string& title, const std::string& about, const Schema& schema) {
   os << "### " << title << "\n\n" << about << "\n\n";
   if (schema.empty()) {
@@ -32,9 +44,10 @@ void describe_markdown(std::ostream& os, const std::string& title, const std::st
   }
   os << "| key | type | default | description |\n|---|---|---|---|\n";
   for (const OptionSpec& o : schema) {
-    std::string doc = o.doc;
+    std::string doc = md_cell(o.doc);
     if (!o.choices.empty()) doc += " One of: `" + fmt::format("{}", fmt::join(o.choices, "`, `")) + "`.";
-    os << "| `" << o.key << "` | " << option_type_name(o.type) << " | `" << default_text(o) << "` | " << doc << " |\n";
+    os << "| `" << o.key << "` | " << option_type_name(o.type) << " | `" << md_cell(default_text(o), true) << "` | "
+       << doc << " |\n";
   }
   os << "\n";
 }

@@ -51,7 +51,7 @@ const std::vector<std::pair<std::string, Schema>>& host_sections() {
        }},
       {"plugins",
        {
-           opt("paths", SOCRATES_PATH_LIST, "[]", "Extra directories to search for plugins, before the defaults"),
+           opt("paths", SOCRATES_PATH_LIST, "[]", "Extra directories to search for plugins (besides the defaults and SOCRATES_PLUGIN_PATH)"),
        }},
       {"checkpoint", {}},
   };

@@ -62,7 +62,10 @@ fs::path create_run_dir(const Experiment& exp) {
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
   fs::path dir;
   for (int i = 0;; ++i) {
-    dir = out / (name + "-" + stamp + (i ? "-" + std::to_string(i) : ""));
+    std::string leaf = name;
+    leaf.append(1, '-').append(stamp);
+    if (i > 0) leaf.append(1, '-').append(std::to_string(i));
+    dir = out / leaf;
     if (fs::create_directory(dir, ec)) break;  // atomic: fails if it exists
     if (ec) throw Error("cannot create run directory " + dir.string() + ": " + ec.message());
   }
