@@ -25,5 +25,6 @@ function(socrates_add_test name)
     target_compile_definitions(${name} PRIVATE SOCRATES_PLUGIN_FILE="$<TARGET_FILE:${T_PLUGIN}>")
   endif()
   socrates_use_pch(${name})
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+  # PRE_TEST: fixtures added later are discovered when ctest runs, without a rebuild.
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 DISCOVERY_MODE PRE_TEST PROPERTIES LABELS unit)
 endfunction()

@@ -1,0 +1,164 @@
+#include "model/causal_lm.hpp"
+
+#include <ATen/TensorOperators.h>
+#include <ATen/core/grad_mode.h>
+#include <ATen/ops/arange.h>
+#include <ATen/ops/cat.h>
+#include <ATen/ops/embedding.h>
+#include <ATen/ops/empty.h>
+#include <ATen/ops/linear.h>
+#include <ATen/ops/ones.h>
+#include <ATen/ops/randn.h>
+#include <ATen/ops/rsqrt.h>
+#include <ATen/ops/scaled_dot_product_attention.h>
+#include <ATen/ops/silu.h>
+#include <ATen/ops/zeros.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include "model/checkpoint.hpp"
+#include "model/rope.hpp"
+#include "socrates/error.hpp"
+
+namespace socrates {
+
+CausalLM::CausalLM(ModelConfig c, c10::Device device, c10::ScalarType dtype)
+    : config_(std::move(c)), device_(device), dtype_(dtype), inv_freq_(rope_inv_freq(config_)) {}
+
+std::unique_ptr<CausalLM> CausalLM::random(const ModelConfig& c, c10::Device device, c10::ScalarType dtype,
+                                           std::uint64_t seed) {
+  std::unique_ptr<CausalLM> m(new CausalLM(c, device, dtype));
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto normal = [&](std::vector<std::int64_t> shape) {
+    return (at::randn(shape, gen, at::TensorOptions().dtype(at::kFloat)) * 0.02).to(device, dtype);
+  };
+  auto ones = [&](std::int64_t n) { return at::ones({n}, at::TensorOptions().dtype(dtype).device(device)); };
+  auto zeros = [&](std::int64_t n) { return at::zeros({n}, at::TensorOptions().dtype(dtype).device(device)); };
+  const std::int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim,
+                     f = c.intermediate_size;
+  m->embed_ = normal({c.vocab_size, h});
+  m->norm_ = ones(h);
+  m->lm_head_ = c.tie_word_embeddings ? m->embed_ : normal({c.vocab_size, h});
+  for (std::int64_t i = 0; i < c.num_layers; ++i) {
+    const std::string p = "layers." + std::to_string(i) + ".";
+    auto lin = [&](const char* name, std::int64_t out, std::int64_t in, bool bias) {
+      return std::make_unique<Linear>(p + name, normal({out, in}), bias ? zeros(out) : at::Tensor());
+    };
+    DecoderLayer l;
+    l.input_norm = ones(h);
+    l.post_norm = ones(h);
+    l.q = lin("self_attn.q_proj", q, h, c.attention_bias);
+    l.k = lin("self_attn.k_proj", kv, h, c.attention_bias);
+    l.v = lin("self_attn.v_proj", kv, h, c.attention_bias);
+    l.o = lin("self_attn.o_proj", h, q, false);
+    l.gate = lin("mlp.gate_proj", f, h, c.mlp_bias);
+    l.up = lin("mlp.up_proj", f, h, c.mlp_bias);
+    l.down = lin("mlp.down_proj", h, f, c.mlp_bias);
+    m->layers_.push_back(std::move(l));
+  }
+  return m;
+}
+
+std::vector<LinearSite*> CausalLM::linear_sites() {
+  std::vector<LinearSite*> out;
+  for (DecoderLayer& l : layers_)
+    for (Linear* s : {l.q.get(), l.k.get(), l.v.get(), l.o.get(), l.gate.get(), l.up.get(), l.down.get()})
+      out.push_back(s);
+  return out;
+}
+
+KVCache CausalLM::make_cache(std::int64_t batch, std::int64_t capacity) const {
+  KVCache c;
+  auto opts = at::TensorOptions().dtype(dtype_).device(device_);
+  for (std::int64_t i = 0; i < config_.num_layers; ++i) {
+    c.k.push_back(at::empty({batch, config_.num_kv_heads, capacity, config_.head_dim}, opts));
+    c.v.push_back(at::empty({batch, config_.num_kv_heads, capacity, config_.head_dim}, opts));
+  }
+  return c;
+}
+
+at::Tensor CausalLM::rms_norm(const at::Tensor& x, const at::Tensor& w) const {
+  // As transformers: normalise in float32, cast back, then scale.
+  at::Tensor xf = x.to(at::kFloat);
+  at::Tensor var = xf.pow(2).mean(-1, /*keepdim=*/true);
+  return w * (xf * at::rsqrt(var + config_.rms_norm_eps)).to(x.scalar_type());
+}
+
+at::Tensor CausalLM::attention(const DecoderLayer& l, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
+                               const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const {
+  const std::int64_t B = x.size(0), T = x.size(1), H = config_.num_heads, KV = config_.num_kv_heads,
+                     D = config_.head_dim;
+  at::Tensor q = l.q->forward(x).view({B, T, H, D}).transpose(1, 2);
+  at::Tensor k = l.k->forward(x).view({B, T, KV, D}).transpose(1, 2);
+  at::Tensor v = l.v->forward(x).view({B, T, KV, D}).transpose(1, 2);
+  q = apply_rope(q, cos, sin);
+  k = apply_rope(k, cos, sin);
+  if (cache) {
+    const std::int64_t start = cache->length;
+    if (start + T > cache->capacity()) {
+      throw Error("KV cache overflow: " + std::to_string(start + T) + " positions, capacity " +
+                  std::to_string(cache->capacity()));
+    }
+    cache->k[index].narrow(2, start, T).copy_(k);
+    cache->v[index].narrow(2, start, T).copy_(v);
+    k = cache->k[index].narrow(2, 0, start + T);
+    v = cache->v[index].narrow(2, 0, start + T);
+  }
+  const bool causal = !mask.defined() && T > 1;
+  std::optional<at::Tensor> attn_mask;
+  if (mask.defined()) attn_mask = mask;
+  at::Tensor out =
+      at::scaled_dot_product_attention(q, k, v, attn_mask, 0.0, causal, std::nullopt, /*enable_gqa=*/KV != H);
+  return l.o->forward(out.transpose(1, 2).reshape({B, T, H * D}));
+}
+
+at::Tensor CausalLM::layer_forward(std::size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
+                                   const at::Tensor& mask, KVCache* cache) const {
+  const DecoderLayer& l = layers_[i];
+  at::Tensor h = x + attention(l, i, rms_norm(x, l.input_norm), cos, sin, mask, cache);
+  at::Tensor n = rms_norm(h, l.post_norm);
+  return h + l.down->forward(at::silu(l.gate->forward(n)) * l.up->forward(n));
+}
+
+at::Tensor CausalLM::forward(const at::Tensor& input_ids, const ForwardOptions& opts) const {
+  const std::int64_t B = input_ids.size(0), T = input_ids.size(1);
+  const std::int64_t past = opts.cache ? opts.cache->length : 0;
+  at::Tensor ids = input_ids.to(device_);
+  at::Tensor positions = opts.positions.defined()
+                             ? opts.positions.to(device_)
+                             : at::arange(past, past + T, at::TensorOptions().dtype(at::kLong).device(device_))
+                                   .unsqueeze(0)
+                                   .expand({B, T});
+  auto [cos, sin] = rope_cos_sin(inv_freq_, positions, dtype_);
+
+  // With padding, an explicit boolean mask [B, 1, T, S]: causal over absolute key
+  // positions, valid keys only; each query also sees itself so no row is empty.
+  at::Tensor mask;
+  if (opts.key_valid.defined()) {
+    const std::int64_t S = past + T;
+    auto lopts = at::TensorOptions().dtype(at::kLong).device(device_);
+    at::Tensor qpos = at::arange(past, past + T, lopts).view({T, 1});
+    at::Tensor kpos = at::arange(0, S, lopts).view({1, S});
+    at::Tensor allowed = (kpos <= qpos).unsqueeze(0) & opts.key_valid.to(device_).narrow(1, 0, S).view({B, 1, S});
+    mask = (allowed | (kpos == qpos).unsqueeze(0)).unsqueeze(1);
+  } else if (past > 0 && T > 1) {
+    // Chunked prefill on top of a cache: causal with an offset.
+    auto lopts = at::TensorOptions().dtype(at::kLong).device(device_);
+    mask = (at::arange(0, past + T, lopts).view({1, -1}) <= at::arange(past, past + T, lopts).view({-1, 1}))
+               .view({1, 1, T, past + T});
+  }
+
+  at::Tensor x = at::embedding(embed_, ids);
+  const bool recompute = checkpointing_ && at::GradMode::is_enabled() && !opts.cache;
+  // Checkpointed layers only get a backward call if their input requires grad; the
+  // frozen embedding's output does not, so make it a leaf that does (cheap).
+  if (recompute && !x.requires_grad()) x = x.detach().requires_grad_(true);
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    x = recompute ? checkpointed_layer(*this, i, x, cos, sin, mask) : layer_forward(i, x, cos, sin, mask, opts.cache);
+  }
+  if (opts.cache) opts.cache->length = past + T;
+  return rms_norm(x, norm_);
+}
+
+at::Tensor CausalLM::logits(const at::Tensor& hidden) const { return at::linear(hidden, lm_head_); }
+
+}  // namespace socrates
