@@ -36,6 +36,10 @@ function(socrates_add_plugin target)
     POSITION_INDEPENDENT_CODE ON
     DEFINE_SYMBOL ""
     LIBRARY_OUTPUT_DIRECTORY "${P_OUTPUT_DIRECTORY}")
+  # Without this, GCC's STB_GNU_UNIQUE symbols make glibc keep a plugin mapped forever.
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    target_compile_options(${target} PRIVATE -fno-gnu-unique)
+  endif()
   if(COMMAND socrates_use_pch)
     socrates_use_pch(${target})
   endif()

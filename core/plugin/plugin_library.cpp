@@ -19,14 +19,16 @@ const std::vector<std::string>& known_concerns() {
 
 namespace {
 
-// The dlerror() text Boost.DLL wraps into its exception message.
-std::string dlerror_text(const std::string& what) {
+// The dlerror() text Boost.DLL wraps into its exception message, without the leading "<path>: ".
+std::string dlerror_text(const std::string& what, const std::filesystem::path& path) {
   static constexpr std::string_view kTag = "(dlerror system message: ";
   auto begin = what.find(kTag);
   if (begin == std::string::npos) return what;
   begin += kTag.size();
   auto end = what.rfind(')');
-  return what.substr(begin, end == std::string::npos || end < begin ? std::string::npos : end - begin);
+  std::string text = what.substr(begin, end == std::string::npos || end < begin ? std::string::npos : end - begin);
+  const std::string prefix = path.string() + ": ";
+  return text.rfind(prefix, 0) == 0 ? text.substr(prefix.size()) : text;
 }
 
 // "2.11.0" -> "2.11".
@@ -52,7 +54,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
     namespace mode = boost::dll::load_mode;
     self->lib_ = std::make_unique<boost::dll::shared_library>(path, mode::rtld_now | mode::rtld_local);
   } catch (const std::exception& e) {
-    const std::string text = dlerror_text(e.what());
+    const std::string text = dlerror_text(e.what(), path);
     if (text.find("undefined symbol") != std::string::npos) {
       throw fail("missing symbol: " + text +
                  ". The plugin was built against another version of Socrates or a library it needs is not "
