@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "log/logging.hpp"
+#include "run/host_services.hpp"
 #include "socrates/sdk.hpp"
 
 namespace socrates {
@@ -30,6 +31,7 @@ PluginContext make_context(const Experiment& exp, const PluginUse& use, const st
   ctx.rank = env_int("RANK", 0);
   ctx.world_size = env_int("WORLD_SIZE", 1);
   ctx.local_rank = env_int("LOCAL_RANK", 0);
+  ctx.host = &host_services();
   return ctx;
 }
 

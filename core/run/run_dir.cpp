@@ -1,14 +1,11 @@
 #include "run/run_dir.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <ctime>
 
 #include "config/experiment.hpp"
+#include "io/atomic_file.hpp"
 #include "socrates/error.hpp"
 
 namespace fs = std::filesystem;
@@ -16,35 +13,9 @@ namespace fs = std::filesystem;
 namespace socrates {
 
 void write_file_atomic(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp";
-  auto fail = [&](const char* what) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return Error(std::string("cannot write ") + path.string() + ": " + what + " failed: " + std::strerror(err) +
-                 (err == ENOSPC || err == EFBIG ? " (the disk is full or a file-size limit was hit: free space and retry)" : ""));
-  };
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw fail("open");
-  const char* p = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      Error e = fail("write");
-      ::close(fd);
-      throw e;
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    Error e = fail("fsync");
-    ::close(fd);
-    throw e;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) throw fail("rename");
+  AtomicFile f(path);
+  f.write(text.data(), text.size());
+  f.commit();
 }
 
 fs::path create_run_dir(const Experiment& exp) {

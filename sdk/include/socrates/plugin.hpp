@@ -20,6 +20,7 @@
 #include "socrates/abi.hpp"
 #include "socrates/config.hpp"
 #include "socrates/error.hpp"
+#include "socrates/host.hpp"
 
 namespace socrates {
 
@@ -45,6 +46,8 @@ struct PluginContext {
   int rank = 0;
   int world_size = 1;
   int local_rank = 0;
+  /// Host services (safetensors I/O, atomic writes); always set by the host.
+  const HostServices* host = nullptr;
 };
 
 }  // namespace socrates
