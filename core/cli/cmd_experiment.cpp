@@ -4,6 +4,7 @@
 #include "cli/cli.hpp"
 #include "log/logging.hpp"
 #include "run/run_dir.hpp"
+#include "train/trainer.hpp"
 
 namespace socrates::cli {
 
@@ -59,7 +60,19 @@ int cmd_run(const std::vector<std::string>& args) {
   auto log = host_logger();
   log->info("run directory {}", dir.string());
   log->info("resolved config written to {}", (dir / "config.resolved.toml").string());
-  log->warn("training is not part of this build yet; stopping after setup");
+  TrainSummary s = train(exp, dir);
+  log->info("── summary ──────────────────────────────────────────────");
+  log->info("{} steps in {:.1f}s ({:.0f} tokens/s)", s.steps, s.seconds, s.tokens_per_second);
+  if (!s.losses.empty()) {
+    const std::size_t k = std::max<std::size_t>(1, s.losses.size() / 10);
+    double first = 0, last = 0;
+    for (std::size_t i = 0; i < k; ++i) first += s.losses[i], last += s.losses[s.losses.size() - 1 - i];
+    log->info("training loss {:.4f} -> {:.4f} (mean of the first and last {} steps)", first / k, last / k, k);
+  }
+  if (s.eval_losses.size() >= 2)
+    log->info("validation loss {:.4f} -> {:.4f}", s.eval_losses.front(), s.eval_losses.back());
+  log->info("adapter: {}", s.adapter_dir.string());
+  log->info("metrics: {} (TensorBoard: {})", (dir / "metrics.jsonl").string(), (dir / "tensorboard").string());
   return 0;
 }
 

@@ -1,0 +1,25 @@
+// Supervised fine-tuning: the loop that calls the parallelism plugin's hooks at fixed
+// points (see sdk/include/socrates/parallelism.hpp), normalises the loss over the response
+// tokens of the whole global batch, evaluates, logs, and saves the adapter.
+#pragma once
+
+#include <filesystem>
+#include <vector>
+
+#include "config/experiment.hpp"
+
+namespace socrates {
+
+struct TrainSummary {
+  std::int64_t steps = 0;
+  double seconds = 0;
+  double tokens_per_second = 0;
+  std::vector<double> losses;       // training loss of every step
+  std::vector<double> eval_losses;  // validation loss at step 0 and every evaluation
+  std::filesystem::path adapter_dir;
+};
+
+/// Runs the experiment's training in `run_dir` (which holds config.resolved.toml).
+TrainSummary train(const Experiment& exp, const std::filesystem::path& run_dir);
+
+}  // namespace socrates
