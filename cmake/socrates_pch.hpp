@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include <ATen/TensorOperators.h>
 #include <ATen/core/Tensor.h>
 #include <c10/core/Device.h>
 #include <spdlog/spdlog.h>

@@ -66,6 +66,27 @@ std::vector<LinearSite*> CausalLM::linear_sites() {
   return out;
 }
 
+std::vector<std::pair<std::string, at::Tensor>> CausalLM::base_parameters() const {
+  std::vector<std::pair<std::string, at::Tensor>> out{{"model.embed_tokens.weight", embed_}};
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const DecoderLayer& l = layers_[i];
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    out.emplace_back(p + "input_layernorm.weight", l.input_norm);
+    out.emplace_back(p + "post_attention_layernorm.weight", l.post_norm);
+    for (const Linear* s : {l.q.get(), l.k.get(), l.v.get(), l.o.get(), l.gate.get(), l.up.get(), l.down.get()}) {
+      if (s->weight().defined()) out.emplace_back("model." + s->name() + ".weight", s->weight());
+      if (s->bias().defined()) out.emplace_back("model." + s->name() + ".bias", s->bias());
+    }
+  }
+  out.emplace_back("model.norm.weight", norm_);
+  if (!config_.tie_word_embeddings) out.emplace_back("lm_head.weight", lm_head_);
+  return out;
+}
+
+void CausalLM::set_base_requires_grad(bool on) {
+  for (auto& [name, t] : base_parameters()) t.requires_grad_(on);
+}
+
 KVCache CausalLM::make_cache(std::int64_t batch, std::int64_t capacity) const {
   KVCache c;
   auto opts = at::TensorOptions().dtype(dtype_).device(device_);

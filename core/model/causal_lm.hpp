@@ -47,6 +47,11 @@ class CausalLM final : public ModelView {
   /// An empty cache for `batch` sequences of up to `capacity` positions.
   KVCache make_cache(std::int64_t batch, std::int64_t capacity) const;
 
+  /// Every base weight, named as in Hugging Face checkpoints ("model.layers.0.mlp.up_proj.weight").
+  std::vector<std::pair<std::string, at::Tensor>> base_parameters() const;
+  /// Makes every base weight trainable (full fine-tuning, benchmarks) or frozen (default).
+  void set_base_requires_grad(bool on);
+
   /// Recompute each decoder layer in backward instead of keeping its activations.
   void set_gradient_checkpointing(bool on) { checkpointing_ = on; }
   bool gradient_checkpointing() const { return checkpointing_; }
