@@ -11,10 +11,14 @@ const std::vector<Command>& commands() {
   static const std::vector<Command> cmds = {
       {"run", "Resolve and validate an experiment, create its run directory, and run it", cmd_run},
       {"validate", "Resolve an experiment, load every plugin and check every section; run nothing", cmd_validate},
+      {"data inspect", "Print rendered examples with their loss masks and the dataset statistics", cmd_data_inspect},
       {"config show", "Print the fully resolved experiment as TOML", cmd_config_show},
       {"plugins list", "List the plugins found: name, concern, version, ABI, path", cmd_plugins_list},
       {"plugins describe", "Show a plugin's options (types, defaults, docs); --markdown for the docs", cmd_plugins_describe},
       {"version", "Print the version, SDK ABI and LibTorch version", cmd_version},
+      {"tokenize", "Encode text with a tokenizer.json; one {\"ids\": [...]} JSON line per input", cmd_tokenize},
+      {"generate", "Generate text from a Hugging Face model folder (greedy or sampled, KV cache)", cmd_generate},
+      {"export", "Write a Hugging Face model folder, with a LoRA adapter merged in (--adapter DIR --merge)", cmd_export},
   };
   return cmds;
 }

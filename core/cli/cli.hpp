@@ -43,6 +43,10 @@ int cmd_validate(const std::vector<std::string>& args);
 int cmd_config_show(const std::vector<std::string>& args);
 int cmd_plugins_list(const std::vector<std::string>& args);
 int cmd_plugins_describe(const std::vector<std::string>& args);
+int cmd_data_inspect(const std::vector<std::string>& args);
 int cmd_version(const std::vector<std::string>& args);
+int cmd_tokenize(const std::vector<std::string>& args);
+int cmd_generate(const std::vector<std::string>& args);
+int cmd_export(const std::vector<std::string>& args);
 
 }  // namespace socrates::cli
