@@ -6,6 +6,7 @@
 #include "generate/generation.hpp"
 #include "log/logging.hpp"
 #include "model/causal_lm.hpp"
+#include "run/adapter_io.hpp"
 #include "tokenizer/bpe_tokenizer.hpp"
 
 namespace fs = std::filesystem;
@@ -38,10 +39,11 @@ c10::ScalarType parse_dtype(const std::string& s) {
 }  // namespace
 
 int cmd_generate(const std::vector<std::string>& args) {
-  std::string model_dir, prompt, prompt_ids, device, dtype;
+  std::string model_dir, adapter_dir, prompt, prompt_ids, device, dtype;
   SamplingParams p;
   po::options_description opts("options");
   opts.add_options()("model", po::value<std::string>(&model_dir)->required(), "Hugging Face model folder")(
+      "adapter", po::value<std::string>(&adapter_dir), "PEFT LoRA adapter folder to apply (through the lora plugin)")(
       "prompt", po::value<std::string>(&prompt), "prompt text (tokenized with the folder's tokenizer.json)")(
       "prompt-ids", po::value<std::string>(&prompt_ids), "prompt as token ids: 1,2,3")(
       "max-new-tokens", po::value<std::int64_t>(&p.max_new_tokens)->default_value(64), "tokens to generate at most")(
@@ -54,7 +56,7 @@ int cmd_generate(const std::vector<std::string>& args) {
       "ids", "also print the generated token ids");
   po::variables_map vm;
   if (!parse(args, opts, {}, vm,
-             "socrates generate --model DIR (--prompt T | --prompt-ids 1,2,3) [--max-new-tokens N --temperature "
+             "socrates generate --model DIR [--adapter DIR] (--prompt T | --prompt-ids 1,2,3) [--max-new-tokens N --temperature "
              "--top-p --top-k --seed --device --dtype --ids]")) {
     return 0;
   }
@@ -76,7 +78,9 @@ int cmd_generate(const std::vector<std::string>& args) {
   std::optional<c10::ScalarType> dt;
   if (!dtype.empty()) dt = parse_dtype(dtype);
   else if (dev.is_cpu()) dt = at::kFloat;
+  std::shared_ptr<Adapter> adapter;  // declared before the model, which holds its deltas
   auto model = CausalLM::load(dir, dev, dt);
+  if (!adapter_dir.empty()) adapter = attach_peft_adapter(default_registry(), *model, adapter_dir);
   for (std::int64_t id : ids) {
     if (id < 0 || id >= model->config().vocab_size) {
       throw ConfigError("prompt token id " + std::to_string(id) + " is outside the vocabulary [0, " +

@@ -1,0 +1,38 @@
+// The LoRA update of one linear layer: delta(x) = B(A(dropout(x))) * scaling, as PEFT's
+// lora.Linear computes it (x cast to the adapter's dtype, the result cast back to x's).
+#pragma once
+
+#include <cstdint>
+
+#include <ATen/core/Tensor.h>
+
+#include "socrates/model.hpp"
+
+namespace lora {
+
+class LoraDelta final : public socrates::LinearDelta {
+ public:
+  /// a: [r, in], b: [out, r], both trainable; `dropout` in [0, 1).
+  LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout);
+
+  at::Tensor forward(const at::Tensor& x) override;
+
+  /// Dropout on (training) or off (evaluation).
+  void set_training(bool on) { training_ = on; }
+  bool training() const { return training_; }
+
+  /// (B @ A) * scaling as a float32 [out, in] tensor, without gradient (for merging).
+  at::Tensor delta_weight() const;
+
+ private:
+  at::Tensor a_, b_;
+  double scaling_;
+  double dropout_;
+  bool training_ = false;
+};
+
+/// A [r, in_features] initialised like PEFT (kaiming_uniform_ with a = sqrt(5), i.e.
+/// U(-1/sqrt(in), 1/sqrt(in))), drawn in float32 from `gen` on the CPU.
+at::Tensor kaiming_uniform_a(std::int64_t r, std::int64_t in_features, at::Generator& gen);
+
+}  // namespace lora

@@ -1,0 +1,498 @@
+// Unit tests of the lora plugin on small random models: options and their errors, target
+// selection, initialisation, dropout, save/load round trips, PEFT's config format, load
+// errors, and merging.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <unistd.h>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/grad_mode.h>
+
+#include "fixtures.hpp"
+#include "model/causal_lm.hpp"
+#include "model/linear.hpp"
+#include "test_util.hpp"
+
+namespace fs = std::filesystem;
+using namespace socrates;
+using namespace lora_test;
+using testing::HasSubstr;
+using testing::ThrowsMessage;
+
+namespace {
+
+const char* const kSeven[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+
+std::unique_ptr<CausalLM> tiny_model(std::int64_t layers = 2, std::uint64_t seed = 1) {
+  ModelConfig c = ModelConfig::from_json_text(
+      R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": 97, "hidden_size": 32, "intermediate_size": 48,
+          "num_hidden_layers": )" +
+          std::to_string(layers) +
+          R"(, "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-6, "rope_theta": 10000.0,
+          "tie_word_embeddings": false})",
+      "test");
+  return CausalLM::random(c, c10::kCPU, at::kFloat, seed);
+}
+
+Array names(std::initializer_list<const char*> l) {
+  Array a;
+  for (const char* s : l) a.emplace_back(s);
+  return a;
+}
+
+// Gives every lora_B (zero after init) random values, so the adapter changes outputs.
+void randomize_b(Adapter& a, std::uint64_t seed) {
+  at::NoGradGuard g;
+  at::manual_seed(static_cast<std::int64_t>(seed));
+  for (auto& [name, p] : a.parameters())
+    if (name.find(".lora_B.") != std::string::npos) p.copy_(at::randn(p.sizes()) * 0.1);
+}
+
+at::Tensor logits_of(CausalLM& m, const at::Tensor& ids) {
+  at::NoGradGuard g;
+  return m.logits(m.forward(ids));
+}
+
+// Keeps model and adapter together. Members are destroyed in reverse order: the model (which
+// holds the adapter's deltas) before the adapter.
+struct Adapted {
+  std::shared_ptr<Adapter> adapter;
+  std::unique_ptr<CausalLM> model;
+};
+
+Adapted adapted(Table cfg = {}, std::uint64_t seed = 0, std::int64_t layers = 2) {
+  Adapted a;
+  a.model = tiny_model(layers);
+  a.adapter = make_lora(std::move(cfg), seed);
+  a.adapter->attach(*a.model);
+  return a;
+}
+
+std::vector<std::string> adapted_sites(const Adapter& a) {
+  std::vector<std::string> out;
+  for (const auto& [name, p] : a.parameters())
+    if (name.find(".lora_A.") != std::string::npos)
+      out.push_back(name.substr(std::string("base_model.model.model.").size(),
+                                name.size() - std::string("base_model.model.model.").size() -
+                                    std::string(".lora_A.weight").size()));
+  return out;
+}
+
+// ---------------------------------------------------------------- options
+
+TEST(LoraOptions, DefaultsAreDocumented) {
+  std::map<std::string, std::string> want = {
+      {"r", "16"},
+      {"alpha", "32.0"},
+      {"dropout", "0.05"},
+      {"target_modules", R"(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])"},
+      {"target_regex", R"("")"},
+      {"rslora", "false"},
+      {"dtype", R"("float32")"},
+      {"base_model", R"("")"}};
+  const auto& opts = lora_library()->info().options;
+  ASSERT_EQ(opts.size(), want.size());
+  for (const OptionSpec& o : opts) {
+    ASSERT_TRUE(want.count(o.key)) << o.key;
+    EXPECT_EQ(to_toml_text(*o.default_value), want[o.key]) << o.key;
+    EXPECT_FALSE(o.doc.empty()) << o.key;
+  }
+  // README.md lists every option.
+  const std::string readme = read_bytes(fs::path(SOCRATES_SOURCE_DIR) / "plugins/adapter/lora/README.md");
+  for (const OptionSpec& o : opts) EXPECT_THAT(readme, HasSubstr("`" + o.key + "`")) << o.key;
+}
+
+TEST(LoraOptions, BadValuesAreConfigErrorsWithExactMessages) {
+  EXPECT_THAT([] { make_lora({{"r", 0}}); }, ThrowsMessage<ConfigError>("'adapter.r': must be a positive integer, got 0"));
+  EXPECT_THAT([] { make_lora({{"r", -3}}); },
+              ThrowsMessage<ConfigError>("'adapter.r': must be a positive integer, got -3"));
+  EXPECT_THAT([] { make_lora({{"dropout", 1.0}}); },
+              ThrowsMessage<ConfigError>("'adapter.dropout': must be in [0, 1), got 1"));
+  EXPECT_THAT([] { make_lora({{"dropout", -0.1}}); },
+              ThrowsMessage<ConfigError>("'adapter.dropout': must be in [0, 1), got -0.1"));
+  EXPECT_THAT([] { make_lora({{"target_modules", Array{}}}); },
+              ThrowsMessage<ConfigError>(
+                  "'adapter.target_modules': is empty; name the layers to adapt (e.g. [\"q_proj\", \"v_proj\"]), "
+                  "use [\"all-linear\"], or set target_regex"));
+  EXPECT_THAT([] { make_lora({{"target_modules", names({"all-linear", "q_proj"})}}); },
+              ThrowsMessage<ConfigError>("'adapter.target_modules': \"all-linear\" must be the only entry (it "
+                                         "already selects every linear layer)"));
+  EXPECT_THAT([] { make_lora({{"target_regex", "layers.(0"}}); },
+              ThrowsMessage<ConfigError>(HasSubstr("'adapter.target_regex': is not a valid regular expression: ")));
+}
+
+TEST(LoraOptions, TargetsThatMatchNothingFailAtAttach) {
+  auto model = tiny_model();
+  auto a = make_lora({{"target_modules", names({"q_proj", "qkv_proj"})}});
+  EXPECT_THAT([&] { a->attach(*model); },
+              ThrowsMessage<ConfigError>(
+                  "'adapter.target_modules': \"qkv_proj\" matches no linear layer; the linear layers of this "
+                  "Qwen2ForCausalLM are named like layers.0.self_attn.q_proj, with last components q_proj, k_proj, "
+                  "v_proj, o_proj, gate_proj, up_proj, down_proj"));
+  auto b = make_lora({{"target_regex", "layers\\.7\\..*"}});
+  EXPECT_THAT([&] { b->attach(*model); },
+              ThrowsMessage<ConfigError>(HasSubstr("'adapter.target_regex': \"layers\\.7\\..*\" matches no linear "
+                                                   "layer; the linear layers of this Qwen2ForCausalLM")));
+}
+
+// ---------------------------------------------------------------- targets
+
+TEST(LoraTargets, DefaultIsTheSevenProjectionsOfEveryLayer) {
+  auto a = adapted({}, 0, 2);
+  const auto sites = adapted_sites(*a.adapter);
+  ASSERT_EQ(sites.size(), 14u);
+  EXPECT_EQ(sites[0], "layers.0.self_attn.q_proj");
+  EXPECT_EQ(sites[6], "layers.0.mlp.down_proj");
+  EXPECT_EQ(sites[13], "layers.1.mlp.down_proj");
+  // Stable order, A before B, PEFT names.
+  const auto params = a.adapter->parameters();
+  ASSERT_EQ(params.size(), 28u);
+  EXPECT_EQ(params[0].first, "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight");
+  EXPECT_EQ(params[1].first, "base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight");
+  for (const auto& [n, p] : params) EXPECT_TRUE(p.requires_grad()) << n;
+}
+
+TEST(LoraTargets, ListAllLinearAndRegex) {
+  EXPECT_EQ(adapted_sites(*adapted({{"target_modules", names({"q_proj", "v_proj"})}}, 0, 3).adapter).size(), 6u);
+  EXPECT_EQ(adapted_sites(*adapted({{"target_modules", names({"all-linear"})}}, 0, 3).adapter).size(), 21u);
+  // Longer suffixes work as in PEFT.
+  EXPECT_EQ(adapted_sites(*adapted({{"target_modules", names({"mlp.up_proj"})}}, 0, 3).adapter),
+            (std::vector<std::string>{"layers.0.mlp.up_proj", "layers.1.mlp.up_proj", "layers.2.mlp.up_proj"}));
+  // The regex replaces target_modules; it full-matches the layer name...
+  auto r = adapted({{"target_regex", "layers\\.(0|1)\\..*_proj"}, {"target_modules", names({"nothing"})}}, 0, 3);
+  EXPECT_EQ(adapted_sites(*r.adapter).size(), 14u);
+  // ... or the Hugging Face module name, as PEFT's regexes do.
+  auto h = adapted({{"target_regex", "model\\.layers\\.2\\.self_attn\\.(q|v)_proj"}}, 0, 3);
+  EXPECT_EQ(adapted_sites(*h.adapter),
+            (std::vector<std::string>{"layers.2.self_attn.q_proj", "layers.2.self_attn.v_proj"}));
+  // Full match: "q_proj" alone is not a full layer name.
+  auto m = tiny_model();
+  EXPECT_THROW(make_lora({{"target_regex", "q_proj"}})->attach(*m), ConfigError);
+}
+
+TEST(LoraTargets, SavedTargetModulesSelectTheSameLayersInPeft) {
+  auto list = adapted({{"target_modules", names({"v_proj", "q_proj"})}});
+  auto d1 = temp_dir("targets-list");
+  list.adapter->save(d1);
+  EXPECT_EQ(read_json(d1 / "adapter_config.json").at("target_modules"), nlohmann::json({"q_proj", "v_proj"}));
+
+  auto all = adapted({{"target_modules", names({"all-linear"})}});
+  auto d2 = temp_dir("targets-all");
+  all.adapter->save(d2);
+  std::set<std::string> seven(std::begin(kSeven), std::end(kSeven));
+  EXPECT_EQ(read_json(d2 / "adapter_config.json").at("target_modules").get<std::set<std::string>>(), seven);
+
+  // A layer subset cannot be said with names: an exact regex on PEFT's module names.
+  auto re = adapted({{"target_regex", "layers\\.1\\.self_attn\\.(q|k)_proj"}});
+  auto d3 = temp_dir("targets-regex");
+  re.adapter->save(d3);
+  EXPECT_EQ(read_json(d3 / "adapter_config.json").at("target_modules"),
+            "model\\.layers\\.1\\.self_attn\\.q_proj|model\\.layers\\.1\\.self_attn\\.k_proj");
+  // ... which selects the same layers when loaded back.
+  auto again = adapted({{"target_regex", "layers\\.1\\.self_attn\\.(q|k)_proj"}});
+  EXPECT_NO_THROW(again.adapter->load(d3));
+  for (const auto& d : {d1, d2, d3}) fs::remove_all(d);
+}
+
+// ---------------------------------------------------------------- init and forward
+
+TEST(LoraInit, AIsKaimingUniformFromTheSeedAndBIsZero) {
+  auto a = adapted({{"r", 4}}, 7);
+  at::Generator gen = at::detail::createCPUGenerator(7);
+  for (const auto& [name, p] : a.adapter->parameters()) {
+    if (name.find(".lora_B.") != std::string::npos) {
+      EXPECT_TRUE(at::equal(p, at::zeros_like(p))) << name;
+      continue;
+    }
+    // torch.nn.init.kaiming_uniform_(a=sqrt(5)): bound = sqrt(3) * gain / sqrt(fan_in) = 1/sqrt(fan_in).
+    const double a5 = std::sqrt(5.0);
+    const double bound = std::sqrt(3.0) * (std::sqrt(2.0 / (1.0 + a5 * a5)) / std::sqrt(static_cast<double>(p.size(1))));
+    EXPECT_NEAR(bound, 1.0 / std::sqrt(static_cast<double>(p.size(1))), 1e-12);
+    EXPECT_LE(p.abs().max().item<double>(), bound * (1 + 1e-6)) << name;
+    // What torch.empty(r, in).uniform_(-bound, bound, generator=g) gives, site after site.
+    at::Tensor want = at::empty(p.sizes()).uniform_(-bound, bound, gen);
+    EXPECT_TRUE(at::equal(p, want)) << name;
+  }
+  auto same = adapted({{"r", 4}}, 7), other = adapted({{"r", 4}}, 8);
+  EXPECT_TRUE(at::equal(a.adapter->parameters()[0].second, same.adapter->parameters()[0].second));
+  EXPECT_FALSE(at::equal(a.adapter->parameters()[0].second, other.adapter->parameters()[0].second));
+}
+
+TEST(LoraForward, DeltaIsScaledBAxAndRsloraChangesTheScale) {
+  for (bool rs : {false, true}) {
+    auto a = adapted({{"r", 4}, {"alpha", 6}, {"rslora", rs}, {"dropout", 0.0}});
+    randomize_b(*a.adapter, 3);
+    auto* q = dynamic_cast<Linear*>(a.model->linear_sites()[0]);
+    ASSERT_NE(q, nullptr);
+    at::Tensor x = at::randn({2, 5, q->in_features()});
+    const auto params = a.adapter->parameters();
+    const double scaling = rs ? 6.0 / 2.0 : 6.0 / 4.0;
+    at::NoGradGuard g;
+    at::Tensor want = at::linear(x, q->weight(), q->bias()) +
+                      at::matmul(at::matmul(x, params[0].second.t()), params[1].second.t()) * scaling;
+    EXPECT_LE(rel_error(q->forward(x), want), 1e-6) << "rslora " << rs;
+  }
+}
+
+TEST(LoraForward, DropoutOnlyInTraining) {
+  auto a = adapted({{"dropout", 0.5}});
+  randomize_b(*a.adapter, 4);
+  auto* q = dynamic_cast<Linear*>(a.model->linear_sites()[0]);
+  at::NoGradGuard g;
+  at::Tensor x = at::randn({4, 16, q->in_features()});
+  const at::Tensor base = at::linear(x, q->weight(), q->bias());
+  a.adapter->set_training(false);
+  const at::Tensor e1 = q->forward(x), e2 = q->forward(x);
+  EXPECT_TRUE(at::equal(e1, e2)) << "evaluation is deterministic";
+  a.adapter->set_training(true);
+  const at::Tensor t1 = q->forward(x), t2 = q->forward(x);
+  EXPECT_FALSE(at::equal(t1, t2)) << "training draws new masks";
+  EXPECT_GT(rel_error(t1 - base, e1 - base), 0.1) << "dropout changes the update";
+  // Inverted dropout keeps the expectation: the mean over many masks approaches eval.
+  at::Tensor mean = at::zeros_like(e1);
+  const int n = 400;
+  for (int i = 0; i < n; ++i) mean += q->forward(x) - base;
+  EXPECT_LE(rel_error(mean / n, e1 - base), 0.2);
+  a.adapter->set_training(false);
+  EXPECT_TRUE(at::equal(q->forward(x), e1));
+}
+
+TEST(LoraForward, Bfloat16AdapterOnFloat32Model) {
+  auto a = adapted({{"dtype", "bfloat16"}, {"dropout", 0.0}});
+  randomize_b(*a.adapter, 5);
+  for (const auto& [n, p] : a.adapter->parameters()) EXPECT_EQ(p.scalar_type(), at::kBFloat16) << n;
+  auto* q = dynamic_cast<Linear*>(a.model->linear_sites()[0]);
+  at::Tensor x = at::randn({3, q->in_features()});
+  at::Tensor y = q->forward(x);
+  EXPECT_EQ(y.scalar_type(), at::kFloat);
+  const auto params = a.adapter->parameters();
+  at::NoGradGuard g;
+  at::Tensor d = at::linear(at::linear(x.to(at::kBFloat16), params[0].second), params[1].second) * 2.0;
+  EXPECT_LE(rel_error(y - at::linear(x, q->weight(), q->bias()), d.to(at::kFloat)), 1e-5);
+}
+
+// ---------------------------------------------------------------- save / load
+
+TEST(LoraSaveLoad, RoundTripIsByteIdentical) {
+  auto a = adapted({{"r", 4}, {"alpha", 8}}, 1);
+  randomize_b(*a.adapter, 6);
+  const fs::path d1 = temp_dir("rt1"), d2 = temp_dir("rt2");
+  a.adapter->save(d1);
+  // A different seed: every tensor must come from the file.
+  auto b = adapted({{"r", 4}, {"alpha", 8}}, 2);
+  b.adapter->load(d1);
+  const auto pa = a.adapter->parameters(), pb = b.adapter->parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_EQ(pa[i].first, pb[i].first);
+    EXPECT_TRUE(at::equal(pa[i].second, pb[i].second)) << pa[i].first;
+    EXPECT_TRUE(pb[i].second.requires_grad());
+  }
+  b.adapter->save(d2);
+  EXPECT_EQ(read_bytes(d1 / "adapter_model.safetensors"), read_bytes(d2 / "adapter_model.safetensors"));
+  EXPECT_EQ(read_bytes(d1 / "adapter_config.json"), read_bytes(d2 / "adapter_config.json"));
+  const StateDict sd = host_services().load_tensors(d1 / "adapter_model.safetensors");
+  EXPECT_EQ(sd.meta, (std::map<std::string, std::string>{{"format", "pt"}}));
+  EXPECT_EQ(sd.tensors.size(), pa.size());
+  fs::remove_all(d1);
+  fs::remove_all(d2);
+}
+
+TEST(LoraSaveLoad, SavedConfigHasPeftsKeysAndValues) {
+  auto a = adapted({{"r", 4}, {"alpha", 8}, {"dropout", 0.1}, {"base_model", "Qwen/Qwen2.5-0.5B"}});
+  const fs::path d = temp_dir("cfg");
+  a.adapter->save(d);
+  const nlohmann::json c = read_json(d / "adapter_config.json");
+  EXPECT_EQ(c.at("peft_type"), "LORA");
+  EXPECT_EQ(c.at("task_type"), "CAUSAL_LM");
+  EXPECT_EQ(c.at("r"), 4);
+  EXPECT_TRUE(c.at("lora_alpha").is_number_integer());
+  EXPECT_EQ(c.at("lora_alpha"), 8);
+  EXPECT_EQ(c.at("lora_dropout"), 0.1);
+  EXPECT_EQ(c.at("use_rslora"), false);
+  EXPECT_EQ(c.at("bias"), "none");
+  EXPECT_EQ(c.at("fan_in_fan_out"), false);
+  EXPECT_EQ(c.at("init_lora_weights"), true);
+  EXPECT_EQ(c.at("base_model_name_or_path"), "Qwen/Qwen2.5-0.5B");
+  EXPECT_TRUE(c.at("modules_to_save").is_null());
+  EXPECT_EQ(c.at("use_dora"), false);
+  EXPECT_EQ(c.at("inference_mode"), true);
+  EXPECT_EQ(c.at("peft_version"), "0.21.0");
+  EXPECT_EQ(c.at("target_modules").get<std::set<std::string>>(),
+            std::set<std::string>(std::begin(kSeven), std::end(kSeven)));
+  // Exactly the keys PEFT 0.21 writes (those of every fixture adapter), 2-space indent.
+  for (const fs::path& f : socrates::testing_fixtures::model_fixtures()) {
+    const fs::path cf = f / "adapter" / "adapter_config.json";
+    if (!fs::is_regular_file(cf)) continue;
+    std::set<std::string> want, got;
+    const nlohmann::json peft = read_json(cf);
+    for (const auto& [k, v] : peft.items()) want.insert(k);
+    for (const auto& [k, v] : c.items()) got.insert(k);
+    EXPECT_EQ(got, want) << cf;
+  }
+  EXPECT_THAT(read_bytes(d / "adapter_config.json"), testing::StartsWith("{\n  \"alora_invocation_tokens\": null,\n"));
+  auto none = adapted();
+  none.adapter->save(d);
+  EXPECT_TRUE(read_json(d / "adapter_config.json").at("base_model_name_or_path").is_null());
+  fs::remove_all(d);
+}
+
+TEST(LoraSaveLoad, AcceptsKeysWithTheAdapterName) {
+  auto a = adapted({{"r", 4}, {"alpha", 8}});
+  randomize_b(*a.adapter, 7);
+  const fs::path d = temp_dir("default");
+  a.adapter->save(d);
+  StateDict sd = host_services().load_tensors(d / "adapter_model.safetensors");
+  StateDict renamed;
+  for (auto& [k, t] : sd.tensors) renamed.tensors[k.substr(0, k.size() - 7) + ".default.weight"] = t;
+  host_services().save_tensors(d / "adapter_model.safetensors", renamed);
+  auto b = adapted({{"r", 4}, {"alpha", 8}}, 9);
+  b.adapter->load(d);
+  for (std::size_t i = 0; i < a.adapter->parameters().size(); ++i)
+    EXPECT_TRUE(at::equal(a.adapter->parameters()[i].second, b.adapter->parameters()[i].second));
+  fs::remove_all(d);
+}
+
+class LoraLoadErrors : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = adapted({{"r", 4}, {"alpha", 8}});
+    dir_ = temp_dir("errors");
+    a_.adapter->save(dir_);
+    file_ = (dir_ / "adapter_model.safetensors").string();
+    cfg_ = (dir_ / "adapter_config.json").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void edit_tensors(const std::function<void(std::map<std::string, at::Tensor>&)>& f) {
+    StateDict sd = host_services().load_tensors(file_);
+    f(sd.tensors);
+    host_services().save_tensors(file_, sd);
+  }
+  void edit_config(const std::function<void(nlohmann::json&)>& f) {
+    nlohmann::json c = read_json(cfg_);
+    f(c);
+    host_services().write_text(cfg_, c.dump(2));
+  }
+  std::string load_error() {
+    try {
+      a_.adapter->load(dir_);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  }
+
+  Adapted a_;
+  fs::path dir_;
+  std::string file_, cfg_;
+  const std::string q_a_ = "base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight";
+};
+
+TEST_F(LoraLoadErrors, MissingTensor) {
+  edit_tensors([&](auto& t) { t.erase(q_a_); });
+  EXPECT_EQ(load_error(), file_ + ": missing tensor '" + q_a_ + "' (shape [4, 32])");
+}
+
+TEST_F(LoraLoadErrors, ExtraTensor) {
+  edit_tensors([&](auto& t) { t["base_model.model.lm_head.lora_A.weight"] = at::zeros({4, 32}); });
+  EXPECT_EQ(load_error(), file_ + ": unexpected tensor 'base_model.model.lm_head.lora_A.weight' (no targeted linear "
+                                  "layer has this name)");
+}
+
+TEST_F(LoraLoadErrors, MisShapedTensor) {
+  edit_tensors([&](auto& t) { t[q_a_] = at::zeros({8, 32}); });
+  EXPECT_EQ(load_error(), file_ + ": tensor '" + q_a_ + "' has shape [8, 32], expected [4, 32]");
+}
+
+TEST_F(LoraLoadErrors, FailedLoadChangesNothing) {
+  const at::Tensor before = a_.adapter->parameters()[0].second.clone();
+  edit_tensors([&](auto& t) {
+    t[q_a_] = at::ones({4, 32});
+    t.erase("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight");
+  });
+  EXPECT_THAT(load_error(), HasSubstr("missing tensor 'base_model.model.model.layers.1.mlp.down_proj.lora_B.weight'"));
+  EXPECT_TRUE(at::equal(a_.adapter->parameters()[0].second, before));
+}
+
+TEST_F(LoraLoadErrors, DoraAndOtherPeftTypesAreUnsupported) {
+  edit_config([](auto& c) { c["use_dora"] = true; });
+  EXPECT_EQ(load_error(), cfg_ + ": 'use_dora' is true: DoRA adapters are not supported");
+  edit_config([](auto& c) {
+    c["use_dora"] = false;
+    c["peft_type"] = "PREFIX_TUNING";
+  });
+  EXPECT_EQ(load_error(), cfg_ + ": 'peft_type' is \"PREFIX_TUNING\": only LoRA adapters (\"LORA\") are supported");
+  edit_config([](auto& c) {
+    c["peft_type"] = "LORA";
+    c["rank_pattern"] = {{"q_proj", 8}};
+  });
+  EXPECT_EQ(load_error(), cfg_ + ": 'rank_pattern' is {\"q_proj\":8}: not supported by the lora plugin (per-layer "
+                                 "ranks (rank_pattern))");
+}
+
+TEST_F(LoraLoadErrors, SettingsMustMatchTheAttachedAdapter) {
+  edit_config([](auto& c) { c["r"] = 8; });
+  EXPECT_EQ(load_error(), cfg_ + ": 'r' is 8 but the attached adapter has r = 4 (set the adapter's r to the file's)");
+  edit_config([](auto& c) {
+    c["r"] = 4;
+    c["lora_alpha"] = 16;
+  });
+  EXPECT_EQ(load_error(),
+            cfg_ + ": 'lora_alpha' is 16 but the attached adapter has alpha = 8.0 (set the adapter's alpha to the file's)");
+  edit_config([](auto& c) {
+    c["lora_alpha"] = 8;
+    c["target_modules"] = {"q_proj", "v_proj"};
+  });
+  EXPECT_EQ(load_error(), cfg_ + ": 'target_modules' [\"q_proj\",\"v_proj\"] selects 4 linear layers but the attached "
+                                 "adapter targets 14 (layers.0.self_attn.k_proj is targeted by the attached adapter "
+                                 "but not by the file); set the adapter's target_modules to the file's");
+  edit_config([](auto& c) { c.erase("target_modules"); });
+  EXPECT_EQ(load_error(),
+            cfg_ + ": 'target_modules' is missing or neither a list of names nor a regex string");
+}
+
+TEST_F(LoraLoadErrors, MissingFiles) {
+  fs::remove(file_);
+  EXPECT_EQ(load_error(), file_ + ": missing (a PEFT adapter folder has adapter_model.safetensors)");
+  fs::remove(cfg_);
+  EXPECT_THAT(load_error(), testing::StartsWith(cfg_ + ": cannot open the adapter config"));
+}
+
+TEST(LoraLifecycle, MisuseIsAnError) {
+  auto m = tiny_model();
+  auto a = make_lora();
+  EXPECT_THAT([&] { a->save("/tmp/x"); }, ThrowsMessage<Error>("lora: save() before attach()"));
+  a->attach(*m);
+  EXPECT_THAT([&] { a->attach(*m); }, ThrowsMessage<Error>("lora: attach() called twice; create one adapter per model"));
+  a->merge();
+  EXPECT_TRUE(a->parameters().empty());
+  EXPECT_THAT([&] { a->save("/tmp/x"); }, ThrowsMessage<Error>(HasSubstr("lora: save() after merge()")));
+}
+
+// ---------------------------------------------------------------- merge
+
+TEST(LoraMerge, MergedLogitsEqualTheAdapter) {
+  // float32: the same up to rounding; bfloat16: the unmerged path rounds x and A x to
+  // bfloat16, the merge computes B A exactly, so only roughly the same.
+  for (const auto& [dtype, tol] : {std::pair<const char*, double>{"float32", 1e-5}, {"bfloat16", 2e-2}}) {
+    auto a = adapted({{"r", 4}, {"alpha", 8}, {"dtype", dtype}}, 3);
+    randomize_b(*a.adapter, 8);
+    a.adapter->set_training(false);
+    at::manual_seed(11);
+    at::Tensor ids = at::randint(0, 97, {2, 9});
+    const at::Tensor before = logits_of(*a.model, ids);
+    const at::Tensor plain = logits_of(*tiny_model(), ids);
+    ASSERT_GT(rel_error(before, plain), 1e-3) << "the adapter changes the logits";
+    a.adapter->merge();
+    const at::Tensor after = logits_of(*a.model, ids);
+    const double e = rel_error(after, before);
+    EXPECT_LE(e, tol) << dtype;
+    std::printf("merge (%s adapter): rel error %.3g (adapter changed the logits by %.3g)\n", dtype, e,
+                rel_error(before, plain));
+  }
+}
+
+}  // namespace
