@@ -3,6 +3,8 @@
 //   bench_model --config configs/models/qwen2.5-0.5b/config.json --batch 16 --seq 256
 //               [--checkpointing] [--steps 10] [--warmup 3] [--device cuda] [--dtype bf16]
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 
 #include <ATen/ATen.h>
