@@ -29,7 +29,7 @@ std::unique_ptr<CausalLM> CausalLM::random(const ModelConfig& c, c10::Device dev
   std::unique_ptr<CausalLM> m(new CausalLM(c, device, dtype));
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   auto normal = [&](std::vector<std::int64_t> shape) {
-    return (at::randn(shape, gen, at::TensorOptions().dtype(at::kFloat)) * 0.02).to(device, dtype);
+    return (at::randn(shape, gen, at::TensorOptions().dtype(at::kFloat)) * c.initializer_range).to(device, dtype);
   };
   auto ones = [&](std::int64_t n) { return at::ones({n}, at::TensorOptions().dtype(dtype).device(device)); };
   auto zeros = [&](std::int64_t n) { return at::zeros({n}, at::TensorOptions().dtype(dtype).device(device)); };

@@ -35,7 +35,7 @@ class CausalLM final : public ModelView {
   /// (default: the checkpoint's). Throws socrates::Error naming the folder/file/tensor.
   static std::unique_ptr<CausalLM> load(const std::filesystem::path& dir, c10::Device device,
                                         std::optional<c10::ScalarType> dtype = std::nullopt);
-  /// Random weights (normal(0, 0.02), norms 1, biases 0) from a seed: tests, quickstart, benchmarks.
+  /// Random weights (normal(0, initializer_range), norms 1, biases 0) from a seed: tests, quickstart, benchmarks.
   static std::unique_ptr<CausalLM> random(const ModelConfig& config, c10::Device device, c10::ScalarType dtype,
                                           std::uint64_t seed);
 

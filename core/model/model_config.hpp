@@ -31,6 +31,7 @@ struct ModelConfig {
   std::int64_t head_dim = 0;
   std::int64_t max_position_embeddings = 0;
   double rms_norm_eps = 1e-6;
+  double initializer_range = 0.02;  // std of random initial weights (CausalLM::random)
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
   bool attention_bias = false;  // q/k/v biases (Qwen2: true)
