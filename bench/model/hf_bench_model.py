@@ -18,7 +18,8 @@ a = ap.parse_args()
 
 cfg = AutoConfig.from_pretrained(a.config.rsplit("/", 1)[0])
 torch.manual_seed(0)
-model = AutoModelForCausalLM.from_config(cfg, torch_dtype=torch.bfloat16, attn_implementation="sdpa").cuda()
+with torch.device("cuda"):  # initialise on the GPU: setup time only, not timed
+    model = AutoModelForCausalLM.from_config(cfg, torch_dtype=torch.bfloat16, attn_implementation="sdpa")
 model.train()
 if a.checkpointing:
     model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})

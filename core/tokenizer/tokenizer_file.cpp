@@ -1,5 +1,7 @@
 #include "tokenizer/tokenizer_file.hpp"
 
+#include "util/sha256.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -35,19 +37,6 @@ std::string read_file_bytes(const fs::path& file) {
   return std::move(ss).str();
 }
 
-std::string sha256_hex(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr) != 1)
-    throw Error("tokenizer: SHA-256 (OpenSSL EVP_Digest) failed");
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
-}
+std::string sha256_hex(std::string_view bytes) { return socrates::sha256_hex(bytes); }
 
 }  // namespace socrates::tok
