@@ -105,7 +105,8 @@ TEST_F(Config, UnknownSectionSuggestsTheClosest) {
   fs::path exp = write("exp.toml", "[adaptr]\nr = 1\n");
   EXPECT_EQ(error(exp), at(exp, 1, 2) +
                             ": unknown section [adaptr]. Did you mean 'adapter'? Known sections: run, plugins, "
-                            "checkpoint, dataset, prompt, adapter, optimizer, parallelism, evaluators.");
+                            "model, data, training, checkpoint, dataset, prompt, adapter, optimizer, parallelism, "
+                            "evaluators.");
 }
 
 TEST_F(Config, UnknownKeyInHostSection) {
