@@ -5,7 +5,6 @@
 #include <fstream>
 #include <sstream>
 
-#include <openssl/evp.h>
 
 #include "socrates/error.hpp"
 
