@@ -33,19 +33,33 @@ std::unique_ptr<CausalLM> CausalLM::random(const ModelConfig& c, c10::Device dev
   };
   auto ones = [&](std::int64_t n) { return at::ones({n}, at::TensorOptions().dtype(dtype).device(device)); };
   auto zeros = [&](std::int64_t n) { return at::zeros({n}, at::TensorOptions().dtype(dtype).device(device)); };
-  const std::int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim,
-                     f = c.intermediate_size;
+  const std::int64_t h = c.hidden_size;
   m->embed_ = normal({c.vocab_size, h});
   m->norm_ = ones(h);
   m->lm_head_ = c.tie_word_embeddings ? m->embed_ : normal({c.vocab_size, h});
+  m->build_layers([&](const std::string& name, std::vector<std::int64_t> shape) {
+    if (name.size() > 11 && name.compare(name.size() - 11, 11, "norm.weight") == 0) return ones(shape[0]);
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0) return zeros(shape[0]);
+    return normal(std::move(shape));
+  });
+  return m;
+}
+
+void CausalLM::build_layers(
+    const std::function<at::Tensor(const std::string&, std::vector<std::int64_t>)>& tensor) {
+  const ModelConfig& c = config_;
+  const std::int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim,
+                     f = c.intermediate_size;
   for (std::int64_t i = 0; i < c.num_layers; ++i) {
     const std::string p = "layers." + std::to_string(i) + ".";
-    auto lin = [&](const char* name, std::int64_t out, std::int64_t in, bool bias) {
-      return std::make_unique<Linear>(p + name, normal({out, in}), bias ? zeros(out) : at::Tensor());
+    auto lin = [&](const std::string& name, std::int64_t out, std::int64_t in, bool bias) {
+      at::Tensor w = tensor("model." + p + name + ".weight", {out, in});
+      at::Tensor b = bias ? tensor("model." + p + name + ".bias", {out}) : at::Tensor();
+      return std::make_unique<Linear>(p + name, w, b);
     };
     DecoderLayer l;
-    l.input_norm = ones(h);
-    l.post_norm = ones(h);
+    l.input_norm = tensor("model." + p + "input_layernorm.weight", {h});
+    l.post_norm = tensor("model." + p + "post_attention_layernorm.weight", {h});
     l.q = lin("self_attn.q_proj", q, h, c.attention_bias);
     l.k = lin("self_attn.k_proj", kv, h, c.attention_bias);
     l.v = lin("self_attn.v_proj", kv, h, c.attention_bias);
@@ -53,9 +67,8 @@ std::unique_ptr<CausalLM> CausalLM::random(const ModelConfig& c, c10::Device dev
     l.gate = lin("mlp.gate_proj", f, h, c.mlp_bias);
     l.up = lin("mlp.up_proj", f, h, c.mlp_bias);
     l.down = lin("mlp.down_proj", h, f, c.mlp_bias);
-    m->layers_.push_back(std::move(l));
+    layers_.push_back(std::move(l));
   }
-  return m;
 }
 
 std::vector<LinearSite*> CausalLM::linear_sites() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -68,6 +69,9 @@ class CausalLM final : public ModelView {
 
  private:
   CausalLM(ModelConfig c, c10::Device device, c10::ScalarType dtype);
+  /// Builds every decoder layer from `tensor(name, shape)`, which returns the weight named
+  /// as in Hugging Face checkpoints ("model.layers.0.mlp.up_proj.weight").
+  void build_layers(const std::function<at::Tensor(const std::string&, std::vector<std::int64_t>)>& tensor);
   at::Tensor attention(const DecoderLayer& l, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
                        const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const;
   at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w) const;

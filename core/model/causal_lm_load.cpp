@@ -31,8 +31,7 @@ std::unique_ptr<CausalLM> CausalLM::load(const fs::path& dir, c10::Device device
     used.insert(name);
     return st.load(name, device, dt);
   };
-  const std::int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim,
-                     f = c.intermediate_size;
+  const std::int64_t h = c.hidden_size;
   m->embed_ = get("model.embed_tokens.weight", {c.vocab_size, h});
   m->norm_ = get("model.norm.weight", {h});
   if (c.tie_word_embeddings || !st.has("lm_head.weight")) {
@@ -43,25 +42,7 @@ std::unique_ptr<CausalLM> CausalLM::load(const fs::path& dir, c10::Device device
   } else {
     m->lm_head_ = get("lm_head.weight", {c.vocab_size, h});
   }
-  for (std::int64_t i = 0; i < c.num_layers; ++i) {
-    const std::string p = "layers." + std::to_string(i) + ".";
-    auto lin = [&](const std::string& name, std::int64_t out, std::int64_t in, bool bias) {
-      at::Tensor w = get("model." + p + name + ".weight", {out, in});
-      at::Tensor b = bias ? get("model." + p + name + ".bias", {out}) : at::Tensor();
-      return std::make_unique<Linear>(p + name, w, b);
-    };
-    DecoderLayer l;
-    l.input_norm = get("model." + p + "input_layernorm.weight", {h});
-    l.post_norm = get("model." + p + "post_attention_layernorm.weight", {h});
-    l.q = lin("self_attn.q_proj", q, h, c.attention_bias);
-    l.k = lin("self_attn.k_proj", kv, h, c.attention_bias);
-    l.v = lin("self_attn.v_proj", kv, h, c.attention_bias);
-    l.o = lin("self_attn.o_proj", h, q, false);
-    l.gate = lin("mlp.gate_proj", f, h, c.mlp_bias);
-    l.up = lin("mlp.up_proj", f, h, c.mlp_bias);
-    l.down = lin("mlp.down_proj", h, f, c.mlp_bias);
-    m->layers_.push_back(std::move(l));
-  }
+  m->build_layers(get);
   for (const std::string& n : st.names())
     if (!used.count(n)) host_logger()->debug("{}: ignoring tensor '{}'", dir.string(), n);
   return m;
