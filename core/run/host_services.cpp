@@ -1,8 +1,10 @@
 #include "run/host_services.hpp"
 
+#include "checkpoint/manifest.hpp"
 #include "io/safetensors_file.hpp"
 #include "io/safetensors_writer.hpp"
 #include "run/run_dir.hpp"
+#include "util/sha256.hpp"
 
 namespace socrates {
 
@@ -22,6 +24,14 @@ class Host final : public HostServices {
   }
   void write_text(const std::filesystem::path& file, const std::string& text) const override {
     write_file_atomic(file, text);
+  }
+  std::string sha256(std::string_view data) const override { return sha256_hex(data); }
+  std::string sha256_file(const std::filesystem::path& file) const override { return socrates::sha256_file(file); }
+  std::vector<ManifestEntry> read_manifest(const std::filesystem::path& dir) const override {
+    return socrates::read_manifest(dir).files;
+  }
+  std::string verify_checkpoint(const std::filesystem::path& dir) const override {
+    return socrates::verify_checkpoint(dir);
   }
 };
 }  // namespace
