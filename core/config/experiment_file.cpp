@@ -181,6 +181,16 @@ ExperimentFile ExperimentFile::load(const fs::path& file, const std::vector<std:
   return f;
 }
 
+ExperimentFile ExperimentFile::from_table(const fs::path& label, Table root, const std::vector<std::string>& overrides) {
+  ExperimentFile f;
+  f.file_ = label;
+  f.root_ = std::move(root);
+  f.files_.push_back(label);
+  ExperimentFileLoader loader{f, {}};
+  for (const std::string& o : overrides) loader.apply(o);
+  return f;
+}
+
 std::string ExperimentFile::origin(const std::string& dotted) const {
   auto it = origins_.find(dotted);
   return it == origins_.end() ? std::string() : it->second;

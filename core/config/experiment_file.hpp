@@ -22,6 +22,11 @@ class ExperimentFile {
   /// includes, and malformed overrides.
   static ExperimentFile load(const std::filesystem::path& file, const std::vector<std::string>& overrides = {});
 
+  /// An experiment built in memory (e.g. by `socrates score`): `root` as if read from a file
+  /// named `label` in the working directory, then the overrides.
+  static ExperimentFile from_table(const std::filesystem::path& label, Table root,
+                                   const std::vector<std::string>& overrides = {});
+
   const std::filesystem::path& file() const { return file_; }
   const Table& root() const { return root_; }
   Table& root() { return root_; }
