@@ -10,6 +10,8 @@ namespace socrates::cli {
 const std::vector<Command>& commands() {
   static const std::vector<Command> cmds = {
       {"run", "Resolve and validate an experiment, create its run directory, and run it", cmd_run},
+      {"resume", "Continue a run directory from its newest complete checkpoint (fetched from a remote sink if needed)",
+       cmd_resume},
       {"validate", "Resolve an experiment, load every plugin and check every section; run nothing", cmd_validate},
       {"data inspect", "Print rendered examples with their loss masks and the dataset statistics", cmd_data_inspect},
       {"config show", "Print the fully resolved experiment as TOML", cmd_config_show},
@@ -19,6 +21,7 @@ const std::vector<Command>& commands() {
       {"tokenize", "Encode text with a tokenizer.json; one {\"ids\": [...]} JSON line per input", cmd_tokenize},
       {"generate", "Generate text from a Hugging Face model folder (greedy or sampled, KV cache)", cmd_generate},
       {"export", "Write a Hugging Face model folder, with a LoRA adapter merged in (--adapter DIR --merge)", cmd_export},
+      {"predict", "Predict one person's answer distribution to a scenario (sampled or exact)", cmd_predict},
   };
   return cmds;
 }

@@ -39,6 +39,7 @@ void check_components(const Experiment& exp, const std::filesystem::path& run_di
 
 // The subcommands.
 int cmd_run(const std::vector<std::string>& args);
+int cmd_resume(const std::vector<std::string>& args);
 int cmd_validate(const std::vector<std::string>& args);
 int cmd_config_show(const std::vector<std::string>& args);
 int cmd_plugins_list(const std::vector<std::string>& args);
@@ -48,5 +49,6 @@ int cmd_version(const std::vector<std::string>& args);
 int cmd_tokenize(const std::vector<std::string>& args);
 int cmd_generate(const std::vector<std::string>& args);
 int cmd_export(const std::vector<std::string>& args);
+int cmd_predict(const std::vector<std::string>& args);
 
 }  // namespace socrates::cli

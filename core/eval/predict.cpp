@@ -1,0 +1,274 @@
+#include "eval/predict.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include <ATen/core/grad_mode.h>
+
+#include "eval/answer_parse.hpp"
+#include "eval/option_scoring.hpp"
+#include "generate/generation.hpp"
+#include "log/logging.hpp"
+#include "socrates/error.hpp"
+
+namespace socrates {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// "alpaca/1.0.0" from the format's fingerprint "alpaca/1.0.0:sha256:...".
+std::string format_name(const PromptFormat& f) {
+  const std::string fp = f.fingerprint();
+  return "prompt format '" + fp.substr(0, fp.find(':')) + "'";
+}
+
+std::string row_name(const Example& ex) {
+  return "sample_id " + std::to_string(ex.sample_id) + " (study " + (ex.study_id.empty() ? "?" : ex.study_id) + ")";
+}
+
+/// A training sequence split into its unlabelled prompt and its labelled answer.
+struct Split {
+  std::vector<std::int64_t> prompt, answer;
+  bool truncated = false;
+};
+
+Split split_sequence(const PromptFormat& format, const BpeTokenizer& tok, const Example& ex, std::int64_t max_len) {
+  const TokenizedExample te = format.tokenize(ex, tok, max_len);
+  const std::string where = format_name(format) + ", " + row_name(ex) + ": ";
+  if (te.labels.size() != te.input_ids.size())
+    throw Error(where + "tokenize() returned " + std::to_string(te.labels.size()) + " labels for " +
+                std::to_string(te.input_ids.size()) + " tokens");
+  std::size_t first = 0;
+  while (first < te.labels.size() && te.labels[first] == kIgnoreIndex) ++first;
+  if (first == te.labels.size())
+    throw Error(where + "the training sequence has no labelled (answer) tokens, so the answer cannot be scored");
+  if (first == 0) throw Error(where + "the training sequence has no prompt: its first token is already labelled");
+  Split s;
+  s.truncated = te.truncated;
+  for (std::size_t i = 0; i < first; ++i) s.prompt.push_back(te.input_ids[i]);
+  for (std::size_t i = first; i < te.labels.size(); ++i) {
+    if (te.labels[i] != te.input_ids[i])
+      throw Error(where + "the labelled tokens are not one answer at the end of the sequence (token " +
+                  std::to_string(i) + " has label " + std::to_string(te.labels[i]) + " but id " +
+                  std::to_string(te.input_ids[i]) + ")");
+    s.answer.push_back(te.input_ids[i]);
+  }
+  return s;
+}
+
+Example with_response(Example ex, std::int64_t k) {
+  ex.response = k;
+  return ex;
+}
+
+/// An answer to tokenize the prompt with when the example has none (the CLI): only the prompt
+/// part is used.
+std::int64_t placeholder_response(const Example& ex) {
+  if (ex.response) return *ex.response;
+  if (ex.scale_min) return static_cast<std::int64_t>(std::ceil(*ex.scale_min));
+  return 0;
+}
+
+PredictionRow base_row(const Example& ex) {
+  PredictionRow r;
+  r.study_id = ex.study_id;
+  r.condition_num = ex.condition_num;
+  r.task_num = ex.task_num;
+  r.participant = ex.participant;
+  if (ex.response) r.response = static_cast<double>(*ex.response);
+  r.scale_min = ex.scale_min;
+  r.scale_max = ex.scale_max;
+  r.demographic = ex.demographic;
+  return r;
+}
+
+/// The seed of batch `index`: a SplitMix64 step over (seed, index).
+std::uint64_t batch_seed(std::uint64_t seed, std::uint64_t index) {
+  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (index + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+/// `idx` sorted by `lengths` (aligned with idx), stably, so batches pad little.
+std::vector<std::size_t> by_length(const std::vector<std::size_t>& idx, const std::vector<std::size_t>& lengths) {
+  std::vector<std::size_t> order(idx.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return lengths[a] < lengths[b]; });
+  std::vector<std::size_t> out;
+  for (std::size_t o : order) out.push_back(idx[o]);
+  return out;
+}
+
+class Progress {
+ public:
+  explicit Progress(std::size_t total) : total_(total), start_(Clock::now()), last_(start_) {}
+  void add(std::size_t n) {
+    done_ += n;
+    const auto now = Clock::now();
+    if (now - last_ < std::chrono::seconds(10) || done_ == total_) return;
+    last_ = now;
+    const double s = std::chrono::duration<double>(now - start_).count();
+    host_logger()->info("predict: {}/{} rows, {:.1f} rows/s, ETA {:.0f} s", done_, total_, done_ / s,
+                        (total_ - done_) / std::max(1e-9, done_ / s));
+  }
+
+ private:
+  std::size_t total_, done_ = 0;
+  Clock::time_point start_, last_;
+};
+
+void sample_rows(const CausalLM& model, const PromptFormat& format, const BpeTokenizer& tok,
+                 const std::vector<Example>& examples, const std::vector<std::size_t>& idx, const PredictOptions& opts,
+                 Predictions& out, Progress& progress) {
+  if (idx.empty()) return;
+  std::vector<std::vector<std::int64_t>> prompts(examples.size());
+  std::vector<std::size_t> lengths;
+  for (std::size_t i : idx) {
+    const Example& ex = examples[i];
+    prompts[i] = split_sequence(format, tok, with_response(ex, placeholder_response(ex)), opts.max_len).prompt;
+    lengths.push_back(prompts[i].size());
+  }
+  const std::vector<std::size_t> order = by_length(idx, lengths);
+
+  SamplingParams p;
+  p.temperature = opts.temperature;
+  p.top_p = opts.top_p;
+  p.max_new_tokens = opts.max_new_tokens;
+  p.stop_ids = stop_token_ids(model, format, tok);
+  const auto bs = static_cast<std::size_t>(std::max<std::int64_t>(1, opts.batch_size));
+  for (std::size_t start = 0, batch = 0; start < order.size(); start += bs, ++batch) {
+    const std::size_t end = std::min(order.size(), start + bs);
+    std::vector<std::vector<std::int64_t>> batch_prompts;
+    for (std::size_t j = start; j < end; ++j) batch_prompts.push_back(std::move(prompts[order[j]]));
+    p.seed = batch_seed(opts.seed, batch);
+    const Generation g = generate(model, batch_prompts, p);
+    for (std::size_t j = start; j < end; ++j) {
+      const std::size_t i = order[j];
+      const auto& t = g.tokens[j - start];
+      const std::string text = tok.decode(std::vector<std::int32_t>(t.begin(), t.end()), /*skip_special=*/true);
+      PredictionRow& row = out.rows[i];
+      row.prediction = parse_answer(text);
+      row.parse_failed = !row.prediction;
+      out.stats.parse_failures += row.parse_failed ? 1 : 0;
+      out.texts[i] = text;
+    }
+    progress.add(end - start);
+  }
+}
+
+/// Fills the distribution rows; returns the indices that must be sampled instead.
+std::vector<std::size_t> distribution_rows(const CausalLM& model, const PromptFormat& format,
+                                           const BpeTokenizer& tok, const std::vector<Example>& examples,
+                                           const PredictOptions& opts, Predictions& out, Progress& progress) {
+  std::vector<std::size_t> fallback, idx;
+  std::vector<OptionQuery> queries(examples.size());
+  std::vector<std::vector<std::int64_t>> levels(examples.size());
+  for (std::size_t i = 0; i < examples.size(); ++i) {
+    const Example& ex = examples[i];
+    levels[i] = scale_levels(ex, opts.max_levels);
+    if (levels[i].empty()) {
+      fallback.push_back(i);
+      continue;
+    }
+    OptionQuery& q = queries[i];
+    bool truncated = false;
+    for (std::size_t k = 0; k < levels[i].size(); ++k) {
+      Split s = split_sequence(format, tok, with_response(ex, levels[i][k]), opts.max_len);
+      truncated |= s.truncated;
+      if (k == 0) {
+        q.prompt = std::move(s.prompt);
+      } else if (s.prompt != q.prompt) {
+        throw Error(format_name(format) + ", " + row_name(ex) + ": the prompt tokens before answer " +
+                    std::to_string(levels[i][k]) + " differ from those before answer " + std::to_string(levels[i][0]) +
+                    (truncated ? "; the prompt was truncated to fit max_len " + std::to_string(opts.max_len) +
+                                     " and answers of different lengths cut it differently: raise the maximum "
+                                     "sequence length"
+                               : "; distribution mode needs a format whose prompt does not depend on the answer "
+                                 "(use sample mode with this format)"));
+      }
+      q.options.push_back(std::move(s.answer));
+    }
+    idx.push_back(i);
+  }
+
+  std::vector<std::size_t> lengths;
+  for (std::size_t i : idx) lengths.push_back(queries[i].prompt.size());
+  const std::vector<std::size_t> order = by_length(idx, lengths);
+  const auto bs = static_cast<std::size_t>(std::max<std::int64_t>(1, opts.batch_size));
+  const std::int64_t budget = std::max<std::int64_t>(1, opts.batch_size) * std::max<std::int64_t>(1, opts.max_len);
+  double mass_sum = 0;
+  for (std::size_t start = 0; start < order.size(); start += bs) {
+    const std::size_t end = std::min(order.size(), start + bs);
+    std::vector<OptionQuery> batch;
+    for (std::size_t j = start; j < end; ++j) batch.push_back(std::move(queries[order[j]]));
+    const std::vector<std::vector<double>> lp = score_options(model, batch, budget);
+    for (std::size_t j = start; j < end; ++j) {
+      const std::size_t i = order[j];
+      const std::vector<double>& l = lp[j - start];
+      const double top = *std::max_element(l.begin(), l.end());
+      double z = 0;
+      for (double v : l) z += std::exp(v - top);
+      const double lse = top + std::log(z);
+      PredictionRow& row = out.rows[i];
+      for (std::size_t k = 0; k < l.size(); ++k)
+        row.distribution.emplace_back(static_cast<double>(levels[i][k]), std::exp(l[k] - lse));
+      mass_sum += std::exp(lse);
+      ++out.stats.distribution_rows;
+    }
+    progress.add(end - start);
+  }
+  if (out.stats.distribution_rows > 0) out.stats.mean_valid_mass = mass_sum / static_cast<double>(out.stats.distribution_rows);
+  return fallback;
+}
+
+}  // namespace
+
+std::vector<std::int64_t> stop_token_ids(const CausalLM& model, const PromptFormat& format, const BpeTokenizer& tok) {
+  std::vector<std::int64_t> ids = model.config().eos_token_ids;
+  for (const std::string& s : format.stop_strings())
+    if (auto id = tok.token_id(s))
+      if (std::find(ids.begin(), ids.end(), *id) == ids.end()) ids.push_back(*id);
+  return ids;
+}
+
+std::vector<std::int64_t> scale_levels(const Example& ex, std::int64_t max_levels) {
+  if (!ex.scale_min || !ex.scale_max || !std::isfinite(*ex.scale_min) || !std::isfinite(*ex.scale_max)) return {};
+  const double lo = std::ceil(*ex.scale_min), hi = std::floor(*ex.scale_max);
+  if (hi < lo || hi - lo + 1 > static_cast<double>(max_levels)) return {};
+  std::vector<std::int64_t> out;
+  for (auto k = static_cast<std::int64_t>(lo); k <= static_cast<std::int64_t>(hi); ++k) out.push_back(k);
+  return out;
+}
+
+Predictions predict(const CausalLM& model, const PromptFormat& format, const BpeTokenizer& tok,
+                    const std::vector<Example>& examples, const PredictOptions& opts) {
+  if (opts.max_new_tokens < 1 && opts.mode == PredictMode::sample)
+    throw Error("predict: max_new_tokens must be at least 1, got " + std::to_string(opts.max_new_tokens));
+  at::NoGradGuard no_grad;
+  const auto start = Clock::now();
+  Predictions out;
+  for (const Example& ex : examples) out.rows.push_back(base_row(ex));
+  out.texts.assign(examples.size(), "");
+  out.stats.rows = static_cast<std::int64_t>(examples.size());
+  Progress progress(examples.size());
+
+  std::vector<std::size_t> to_sample;
+  if (opts.mode == PredictMode::distribution) {
+    to_sample = distribution_rows(model, format, tok, examples, opts, out, progress);
+    out.stats.fallback_rows = static_cast<std::int64_t>(to_sample.size());
+  } else {
+    to_sample.resize(examples.size());
+    std::iota(to_sample.begin(), to_sample.end(), 0);
+  }
+  sample_rows(model, format, tok, examples, to_sample, opts, out, progress);
+
+  out.stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (out.stats.seconds > 0) out.stats.predictions_per_second = static_cast<double>(out.stats.rows) / out.stats.seconds;
+  return out;
+}
+
+}  // namespace socrates
