@@ -35,6 +35,17 @@ PluginContext make_context(const Experiment& exp, const PluginUse& use, const st
   return ctx;
 }
 
+PluginContext standalone_context(const PluginLibrary& lib, const std::string& section, Table cfg, std::uint64_t seed) {
+  for (const OptionSpec& o : lib.info().options)
+    if (!cfg.count(o.key) && o.default_value) cfg.emplace(o.key, *o.default_value);
+  PluginContext ctx;
+  ctx.logger = host_logger();
+  ctx.seed = seed;
+  ctx.config = ConfigSection(section, std::move(cfg));
+  ctx.host = &host_services();
+  return ctx;
+}
+
 std::shared_ptr<Component> instantiate(const PluginUse& use, const PluginContext& ctx) {
   PluginLibrary& lib = *use.library;
   const std::string& c = use.concern;

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "log/logging.hpp"
+#include "run/components.hpp"
 #include "plugin/plugin_library.hpp"
 #include "socrates/dataset.hpp"
 
@@ -41,12 +42,7 @@ std::shared_ptr<PluginLibrary> library() {
 // A component as the host makes one: the section validated, defaults filled in.
 std::shared_ptr<Dataset> make(Table cfg, std::uint64_t seed = 0) {
   auto lib = library();
-  for (const OptionSpec& o : lib->info().options)
-    if (!cfg.count(o.key) && o.default_value) cfg.emplace(o.key, *o.default_value);
-  PluginContext ctx;
-  ctx.logger = host_logger();
-  ctx.seed = seed;
-  ctx.config = ConfigSection("dataset", cfg);
+  PluginContext ctx = standalone_context(*lib, "dataset", std::move(cfg), seed);
   return lib->create<Dataset>(ctx);
 }
 

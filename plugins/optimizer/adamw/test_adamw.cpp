@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 
 #include "log/logging.hpp"
+#include "run/components.hpp"
 #include "plugin/plugin_library.hpp"
 #include "socrates/optimizer.hpp"
 
@@ -12,12 +13,7 @@ using namespace socrates;
 namespace {
 std::shared_ptr<Optimizer> make(Table cfg = {}) {
   static auto lib = PluginLibrary::load(SOCRATES_PLUGIN_FILE);
-  // Fill defaults as the host does.
-  for (const OptionSpec& o : lib->info().options)
-    if (!cfg.count(o.key)) cfg.emplace(o.key, *o.default_value);
-  PluginContext ctx;
-  ctx.logger = host_logger();
-  ctx.config = ConfigSection("optimizer", cfg);
+  PluginContext ctx = standalone_context(*lib, "optimizer", std::move(cfg));
   return lib->create<Optimizer>(ctx);
 }
 }  // namespace

@@ -45,7 +45,8 @@ const socrates_option kOptions[] = {
 class Alpaca final : public socrates::PromptFormat {
  public:
   explicit Alpaca(const socrates::PluginContext& ctx)
-      : cfg_(ctx.config),
+      : host_(ps::require_host(ctx, kName)),
+        cfg_(ctx.config),
         instruction_(cfg_.get<std::string>("instruction")),
         eos_(cfg_.get<std::string>("eos_token")),
         demographics_(cfg_.get<std::string>("demographics")),
@@ -84,10 +85,11 @@ class Alpaca final : public socrates::PromptFormat {
                              "{demographics}" + kDemographicsEnd + kScenarioLead + "{stimuli}" + kResponseHeader +
                              "{response}{eos_token}")
         .add("labels", ps::demographic_label_table());
-    return fp.str(kName, kVersion);
+    return fp.str(host_, kName, kVersion);
   }
 
  private:
+  const socrates::HostServices& host_;
   ps::PromptParts parts(const socrates::Example& ex) const {
     if (ex.stimuli.find_first_not_of(" \t\r\n") == std::string::npos)
       throw socrates::Error(ps::sample_prefix(kName, ex) + "has an empty stimuli field; the Alpaca prompt needs it");

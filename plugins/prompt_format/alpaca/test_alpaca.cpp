@@ -6,6 +6,8 @@
 
 #include "../common/prompt_support.hpp"
 #include "log/logging.hpp"
+#include "run/components.hpp"
+#include "run/host_services.hpp"
 #include "plugin/plugin_library.hpp"
 #include "socrates/prompt_format.hpp"
 #include "tokenizer/bpe_tokenizer.hpp"
@@ -23,12 +25,7 @@ std::shared_ptr<PluginLibrary> library() {
 
 std::shared_ptr<PromptFormat> make(Table cfg = {}) {
   auto lib = library();
-  // Fill defaults as the host does.
-  for (const OptionSpec& o : lib->info().options)
-    if (!cfg.count(o.key)) cfg.emplace(o.key, *o.default_value);
-  PluginContext ctx;
-  ctx.logger = host_logger();
-  ctx.config = ConfigSection("prompt", cfg);
+  PluginContext ctx = standalone_context(*lib, "prompt", std::move(cfg));
   return lib->create<PromptFormat>(ctx);
 }
 
@@ -357,9 +354,11 @@ TEST(Alpaca, StopStringsAndFingerprint) {
   EXPECT_EQ(all.size(), 5u);
 }
 
-TEST(PromptSupport, Sha256MatchesKnownVectors) {
-  EXPECT_EQ(prompt_support::sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(prompt_support::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(prompt_support::sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+// Fingerprints hash through the host's SHA-256.
+TEST(PromptSupport, HostSha256MatchesKnownVectors) {
+  const HostServices& host = host_services();
+  EXPECT_EQ(host.sha256(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(host.sha256("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(host.sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }

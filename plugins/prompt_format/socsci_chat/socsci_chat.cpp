@@ -80,7 +80,8 @@ const socrates_option kOptions[] = {
 class SocsciChat final : public socrates::PromptFormat {
  public:
   explicit SocsciChat(const socrates::PluginContext& ctx)
-      : cfg_(ctx.config),
+      : host_(ps::require_host(ctx, kName)),
+        cfg_(ctx.config),
         template_name_(cfg_.get<std::string>("template")),
         system_(cfg_.get<std::string>("system_prompt")),
         use_field_(cfg_.get<std::string>("use_field")) {
@@ -133,10 +134,11 @@ class SocsciChat final : public socrates::PromptFormat {
       fp.add("user_text", std::string(kProfileLead) + kProfileItem + "{label}: {value}" + kProfileEnd + "\n" +
                               kReadQuestion + "{stimuli}")
           .add("labels", ps::demographic_label_table(ps::dataset_label));
-    return fp.str(kName, kVersion);
+    return fp.str(host_, kName, kVersion);
   }
 
  private:
+  const socrates::HostServices& host_;
   ps::PromptParts parts(const socrates::Example& ex) const {
     ps::PromptParts p;
     p.head = tpl_->begin;

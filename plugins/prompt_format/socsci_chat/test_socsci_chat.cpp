@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "log/logging.hpp"
+#include "run/components.hpp"
 #include "plugin/plugin_library.hpp"
 #include "socrates/prompt_format.hpp"
 #include "tokenizer/bpe_tokenizer.hpp"
@@ -30,11 +31,7 @@ std::shared_ptr<PluginLibrary> library() {
 
 std::shared_ptr<PromptFormat> make(Table cfg = {}) {
   auto lib = library();
-  for (const OptionSpec& o : lib->info().options)
-    if (!cfg.count(o.key)) cfg.emplace(o.key, *o.default_value);
-  PluginContext ctx;
-  ctx.logger = host_logger();
-  ctx.config = ConfigSection("prompt", cfg);
+  PluginContext ctx = standalone_context(*lib, "prompt", std::move(cfg));
   return lib->create<PromptFormat>(ctx);
 }
 
