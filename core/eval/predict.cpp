@@ -175,23 +175,28 @@ std::vector<std::size_t> distribution_rows(const CausalLM& model, const PromptFo
       continue;
     }
     OptionQuery& q = queries[i];
-    bool truncated = false;
-    for (std::size_t k = 0; k < levels[i].size(); ++k) {
-      Split s = split_sequence(format, tok, with_response(ex, levels[i][k]), opts.max_len);
-      truncated |= s.truncated;
-      if (k == 0) {
-        q.prompt = std::move(s.prompt);
-      } else if (s.prompt != q.prompt) {
-        throw Error(format_name(format) + ", " + row_name(ex) + ": the prompt tokens before answer " +
-                    std::to_string(levels[i][k]) + " differ from those before answer " + std::to_string(levels[i][0]) +
-                    (truncated ? "; the prompt was truncated to fit max_len " + std::to_string(opts.max_len) +
-                                     " and answers of different lengths cut it differently: raise the maximum "
-                                     "sequence length"
-                               : "; distribution mode needs a format whose prompt does not depend on the answer "
-                                 "(use sample mode with this format)"));
-      }
-      q.options.push_back(std::move(s.answer));
+    std::vector<Split> splits;
+    bool truncated = false, differ = false;
+    for (std::int64_t k : levels[i]) {
+      splits.push_back(split_sequence(format, tok, with_response(ex, k), opts.max_len));
+      truncated |= splits.back().truncated;
+      differ |= splits.back().prompt != splits.front().prompt;
     }
+    if (differ && !truncated) {
+      std::size_t k = 1;
+      while (splits[k].prompt == splits[0].prompt) ++k;
+      throw Error(format_name(format) + ", " + row_name(ex) + ": the prompt tokens before answer " +
+                  std::to_string(levels[i][k]) + " differ from those before answer " + std::to_string(levels[i][0]) +
+                  "; distribution mode needs a format whose prompt does not depend on the answer (use sample mode "
+                  "with this format)");
+    }
+    // A prompt cut to fit max_len is cut more for longer answers: score every answer after
+    // the most truncated prompt, so that all answers share one prompt and all fit.
+    std::size_t shortest = 0;
+    for (std::size_t k = 1; k < splits.size(); ++k)
+      if (splits[k].prompt.size() < splits[shortest].prompt.size()) shortest = k;
+    q.prompt = std::move(splits[shortest].prompt);
+    for (Split& s : splits) q.options.push_back(std::move(s.answer));
     idx.push_back(i);
   }
 
