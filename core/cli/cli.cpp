@@ -20,6 +20,8 @@ const std::vector<Command>& commands() {
       {"version", "Print the version, SDK ABI and LibTorch version", cmd_version},
       {"tokenize", "Encode text with a tokenizer.json; one {\"ids\": [...]} JSON line per input", cmd_tokenize},
       {"generate", "Generate text from a Hugging Face model folder (greedy or sampled, KV cache)", cmd_generate},
+      {"eval", "Score the base model, the final adapter or a checkpoint with the experiment's evaluators", cmd_eval},
+      {"score", "Score predictions made anywhere (JSON lines) with evaluator plugins; --per-cell for each cell", cmd_score},
       {"export", "Write a Hugging Face model folder, with a LoRA adapter merged in (--adapter DIR --merge)", cmd_export},
       {"predict", "Predict one person's answer distribution to a scenario (sampled or exact)", cmd_predict},
   };

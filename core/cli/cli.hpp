@@ -50,5 +50,7 @@ int cmd_tokenize(const std::vector<std::string>& args);
 int cmd_generate(const std::vector<std::string>& args);
 int cmd_export(const std::vector<std::string>& args);
 int cmd_predict(const std::vector<std::string>& args);
+int cmd_eval(const std::vector<std::string>& args);
+int cmd_score(const std::vector<std::string>& args);
 
 }  // namespace socrates::cli

@@ -71,6 +71,10 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   if (s.eval_losses.size() >= 2)
     log->info("validation loss {:.4f} -> {:.4f}", s.eval_losses.front(), s.eval_losses.back());
+  if (!s.eval_summary.empty()) {
+    log->info("evaluation (lower W1 is better):\n{}", s.eval_summary);
+    log->info("report: {}", s.report.string());
+  }
   log->info("adapter: {}", s.adapter_dir.string());
   log->info("metrics: {} (TensorBoard: {})", (dir / "metrics.jsonl").string(), (dir / "tensorboard").string());
   return 0;

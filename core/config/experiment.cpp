@@ -111,7 +111,6 @@ const std::vector<std::pair<std::string, Schema>>& host_sections() {
            opt("batch_size", SOCRATES_INT, "16", "Participants per generation batch"),
            opt("max_levels", SOCRATES_INT, "101",
                "Largest scale scored exactly in distribution mode; larger or unbounded scales fall back to sampling"),
-           opt("plots", SOCRATES_BOOL, "true", "Draw the report's plots (PNG and SVG)"),
        }},
       {"checkpoint", {}},
   };

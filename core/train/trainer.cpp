@@ -9,6 +9,8 @@
 
 #include "data/batching.hpp"
 #include "data/inspect.hpp"
+#include "eval/evaluation.hpp"
+#include "eval/report.hpp"
 #include "generate/generation.hpp"
 #include "log/logging.hpp"
 #include "log/metrics.hpp"
@@ -173,17 +175,47 @@ TrainSummary train(const Experiment& exp, const fs::path& run_dir) {
 
   MetricsWriter metrics(run_dir);
   TrainSummary summary;
+  // The evaluators (wasserstein, accuracy, ...) score predictions on rank 0.
+  const EvalSettings es = eval_settings(exp);
+  const auto evaluators = make_evaluators(exp, run_dir);
+  const bool scores = !evaluators.empty() && par->rank() == 0;
+  const std::vector<Example> during_examples =
+      scores && es.during_training ? eval_examples(*data.dataset, es.split, es.max_examples) : std::vector<Example>{};
+  const std::vector<Example> final_examples =
+      scores ? eval_examples(*data.dataset, es.final_split, es.max_examples) : std::vector<Example>{};
+  if (scores && final_examples.empty())
+    log->warn("evaluation: the {} partition is empty, so nothing is scored after training", to_string(es.final_split));
+  std::optional<EvalRun> base_run;
   auto evaluate = [&](std::int64_t step) {
-    if (!val_set) return;
     adapter->set_training(false);
-    Evaluation e = eval_loss(*model, *val_set, bo.micro_batch, eval_cap, *par, pad);
-    log->info("eval @ step {}: loss {:.4f} over {} response tokens", step, e.loss, e.tokens);
-    metrics.write("eval", step, {{"loss", e.loss}});
-    summary.eval_losses.push_back(e.loss);
-    if (n_samples > 0 && par->rank() == 0) show_generations(*model, data, n_samples);
+    std::map<std::string, double> m;
+    if (val_set) {
+      Evaluation e = eval_loss(*model, *val_set, bo.micro_batch, eval_cap, *par, pad);
+      log->info("eval @ step {}: loss {:.4f} over {} response tokens", step, e.loss, e.tokens);
+      m["loss"] = e.loss;
+      summary.eval_losses.push_back(e.loss);
+    }
+    if (!during_examples.empty()) {
+      EvalRun r = evaluate_model(*model, *data.format, *data.tokenizer, during_examples, evaluators, es.predict,
+                                 fmt::format("step {}", step));
+      log->info("eval @ step {} on {} ({} participants): {}", step, to_string(es.split), r.rows.size(), headline(r));
+      for (const auto& [k, v] : flat_metrics(r)) m[k] = v;
+    }
+    if (!m.empty()) metrics.write("eval", step, m);
+    if (n_samples > 0 && par->rank() == 0 && val_set) show_generations(*model, data, n_samples);
     adapter->set_training(true);
   };
-  evaluate(0);
+  {
+    evaluate(0);
+    // Before any update the adapter is the identity (LoRA's B = 0): this scores the base model.
+    if (!final_examples.empty() && es.compare_base) {
+      adapter->set_training(false);
+      base_run = evaluate_model(*model, *data.format, *data.tokenizer, final_examples, evaluators, es.predict, "base");
+      log->info("base model on {} ({} participants): {}", to_string(es.final_split), base_run->rows.size(),
+                headline(*base_run));
+      adapter->set_training(true);
+    }
+  }
 
   reset_peak_memory(device);
   const auto start = Clock::now();
@@ -251,6 +283,18 @@ TrainSummary train(const Experiment& exp, const fs::path& run_dir) {
   summary.steps = total;
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   evaluate(total);
+
+  if (!final_examples.empty()) {
+    adapter->set_training(false);
+    std::vector<std::string> texts;
+    EvalRun tuned = evaluate_model(*model, *data.format, *data.tokenizer, final_examples, evaluators, es.predict,
+                                   "tuned", &texts);
+    const fs::path dir = run_dir / "eval" / fmt::format("final-{}-{}", to_string(es.final_split), tuned.mode);
+    save_evaluation(dir, tuned, base_run ? &*base_run : nullptr, texts);
+    metrics.write("final", total, flat_metrics(tuned));
+    summary.eval_summary = format_summary(tuned, base_run ? &*base_run : nullptr);
+    summary.report = dir / "report.md";
+  }
 
   summary.adapter_dir = run_dir / "adapter";
   fs::create_directories(summary.adapter_dir);

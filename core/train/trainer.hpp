@@ -4,6 +4,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "config/experiment.hpp"
@@ -17,6 +18,8 @@ struct TrainSummary {
   std::vector<double> losses;       // training loss of every step
   std::vector<double> eval_losses;  // validation loss at step 0 and every evaluation
   std::filesystem::path adapter_dir;
+  std::string eval_summary;      // base vs tuned on the final split (empty: no evaluators)
+  std::filesystem::path report;  // its report.md
 };
 
 /// Runs the experiment's training in `run_dir` (which holds config.resolved.toml).
