@@ -1,6 +1,7 @@
-// socrates run | validate | config show
+// socrates run | resume | validate | config show
 #include <iostream>
 
+#include "checkpoint/latest_run.hpp"
 #include "cli/cli.hpp"
 #include "log/logging.hpp"
 #include "run/run_dir.hpp"
@@ -14,11 +15,17 @@ struct ExperimentArgs {
   std::vector<std::string> sets;
 };
 
-bool parse_experiment_args(const std::vector<std::string>& args, const std::string& usage, ExperimentArgs& out) {
+bool parse_experiment_args(const std::vector<std::string>& args, const std::string& usage, ExperimentArgs& out,
+                           std::string* resume = nullptr) {
   po::options_description opts("options");
   opts.add_options()("experiment", po::value<std::string>(&out.file)->required(), "experiment TOML file")(
       "set", po::value<std::vector<std::string>>(&out.sets)->composing(),
       "override: section.key=value (repeatable; value is TOML or a bare string)");
+  if (resume) {
+    opts.add_options()("resume", po::value<std::string>(resume)->default_value("never"),
+                       "auto: continue the newest run directory of this experiment from its newest checkpoint "
+                       "(over all sinks), or start one if there is none; never: always a new run");
+  }
   po::positional_options_description pos;
   pos.add("experiment", 1);
   po::variables_map vm;
@@ -49,18 +56,10 @@ int cmd_config_show(const std::vector<std::string>& args) {
   return 0;
 }
 
-int cmd_run(const std::vector<std::string>& args) {
-  ExperimentArgs a;
-  if (!parse_experiment_args(args, "socrates run EXP.toml [--set section.key=value]...", a)) return 0;
-  PluginRegistry registry = default_registry();
-  Experiment exp = load_experiment(a.file, a.sets, registry);
-  check_components(exp, {});
-  const auto dir = create_run_dir(exp);
-  log_to_file(dir / "run.log");
+// The end-of-training summary; the exit status (128 + signal after a SIGTERM/SIGINT stop).
+static int report(const TrainSummary& s, const std::filesystem::path& dir) {
   auto log = host_logger();
-  log->info("run directory {}", dir.string());
-  log->info("resolved config written to {}", (dir / "config.resolved.toml").string());
-  TrainSummary s = train(exp, dir);
+  if (s.stop_signal != 0) return 128 + s.stop_signal;
   log->info("── summary ──────────────────────────────────────────────");
   log->info("{} steps in {:.1f}s ({:.0f} tokens/s)", s.steps, s.seconds, s.tokens_per_second);
   if (!s.losses.empty()) {
@@ -78,6 +77,59 @@ int cmd_run(const std::vector<std::string>& args) {
   log->info("adapter: {}", s.adapter_dir.string());
   log->info("metrics: {} (TensorBoard: {})", (dir / "metrics.jsonl").string(), (dir / "tensorboard").string());
   return 0;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  ExperimentArgs a;
+  std::string resume;
+  if (!parse_experiment_args(args, "socrates run EXP.toml [--set section.key=value]... [--resume auto]", a, &resume))
+    return 0;
+  if (resume != "auto" && resume != "never")
+    throw po::error("--resume takes 'auto' or 'never', got '" + resume + "'");
+  PluginRegistry registry = default_registry();
+  Experiment exp = load_experiment(a.file, a.sets, registry);
+  check_components(exp, {});
+  std::optional<std::filesystem::path> reuse;
+  if (resume == "auto") {
+    const ConfigSection run = exp.section("run");
+    reuse = latest_run_dir(run.get<std::string>("output_dir"), run.get<std::string>("name"));
+  }
+  const auto dir = reuse ? *reuse : create_run_dir(exp);
+  log_to_file(dir / "run.log");
+  auto log = host_logger();
+  if (reuse) {
+    log->info("--resume auto: continuing the newest run directory {}", dir.string());
+  } else {
+    log->info("run directory {}", dir.string());
+    log->info("resolved config written to {}", (dir / "config.resolved.toml").string());
+  }
+  TrainOptions opts;
+  opts.resume = resume == "auto";
+  return report(train(exp, dir, opts), dir);
+}
+
+int cmd_resume(const std::vector<std::string>& args) {
+  std::string run_dir;
+  po::options_description opts("options");
+  opts.add_options()("run-dir", po::value<std::string>(&run_dir)->required(), "run directory (holds config.resolved.toml)");
+  po::positional_options_description pos;
+  pos.add("run-dir", 1);
+  po::variables_map vm;
+  if (!parse(args, opts, pos, vm, "socrates resume RUN_DIR")) return 0;
+  const std::filesystem::path dir = std::filesystem::absolute(run_dir).lexically_normal();
+  const std::filesystem::path config = dir / "config.resolved.toml";
+  if (!std::filesystem::exists(config)) {
+    throw Error(dir.string() + " is not a run directory: it has no config.resolved.toml. Give the folder that "
+                "`socrates run` created (<output_dir>/<name>-<time>)");
+  }
+  PluginRegistry registry = default_registry();
+  Experiment exp = load_experiment(config.string(), {}, registry);
+  check_components(exp, {});
+  log_to_file(dir / "run.log");
+  host_logger()->info("resuming run {}", dir.string());
+  TrainOptions o;
+  o.resume = true;
+  return report(train(exp, dir, o), dir);
 }
 
 }  // namespace socrates::cli

@@ -112,7 +112,16 @@ const std::vector<std::pair<std::string, Schema>>& host_sections() {
            opt("max_levels", SOCRATES_INT, "101",
                "Largest scale scored exactly in distribution mode; larger or unbounded scales fall back to sampling"),
        }},
-      {"checkpoint", {}},
+      {"checkpoint",
+       {
+           opt("save_every", SOCRATES_INT, "0",
+               "Save a checkpoint every N optimizer steps (0: only at the end); sinks in [[checkpoint.sinks]], "
+               "default: the local sink"),
+           opt("on_save_error", SOCRATES_STRING, "\"stop\"",
+               "A checkpoint that cannot be saved (full disk, ...): stop training with an error, or log it and "
+               "continue",
+               {"stop", "continue"}),
+       }},
   };
   return sections;
 }

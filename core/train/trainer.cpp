@@ -7,6 +7,8 @@
 #include <ATen/ops/scalar_tensor.h>
 #include <fmt/format.h>
 
+#include "checkpoint/checkpointer.hpp"
+#include "checkpoint/training_settings.hpp"
 #include "data/batching.hpp"
 #include "data/inspect.hpp"
 #include "eval/evaluation.hpp"
@@ -97,7 +99,7 @@ void show_generations(const CausalLM& model, const DataPipeline& data, std::int6
 
 }  // namespace
 
-TrainSummary train(const Experiment& exp, const fs::path& run_dir) {
+TrainSummary train(const Experiment& exp, const fs::path& run_dir, const TrainOptions& opts) {
   auto log = host_logger();
   const ConfigSection t = exp.section("training");
   const c10::Device device(exp.section("run").get<std::string>("device"));
@@ -173,8 +175,26 @@ TrainSummary train(const Experiment& exp, const fs::path& run_dir) {
             total, plan.steps_per_epoch, bo.global_batch, bo.micro_batch, bo.global_batch / (bo.micro_batch * bo.world),
             bo.world, sched.lr, sched.kind);
 
+  // Checkpoints (docs/checkpoints.md): resume before metrics.jsonl is opened (it is rewound
+  // to the checkpoint), save every [checkpoint] save_every steps, on SIGTERM/SIGINT, at the end.
+  Checkpointer ckpt(exp, run_dir, {adapter.get(), optimizer.get(), device, par->rank(), par->world_size()}, *par,
+                    describe_training(exp, plan, sched, data, train_set, par->world_size()), sched);
+  std::optional<TrainerState> resumed;
+  if (opts.resume) resumed = ckpt.resume();
+  const std::int64_t first_step = resumed ? resumed->step : 0;
+
   MetricsWriter metrics(run_dir);
   TrainSummary summary;
+  if (resumed) {
+    summary.losses = resumed->losses;
+    summary.eval_losses = resumed->eval_losses;
+    if (first_step == total) {
+      log->info("the run is already complete ({} steps); nothing to do", total);
+      summary.steps = total;
+      summary.adapter_dir = run_dir / "adapter";
+      return summary;
+    }
+  }
   // The evaluators (wasserstein, accuracy, ...) score predictions on rank 0.
   const EvalSettings es = eval_settings(exp);
   const auto evaluators = make_evaluators(exp, run_dir);
@@ -205,7 +225,7 @@ TrainSummary train(const Experiment& exp, const fs::path& run_dir) {
     if (n_samples > 0 && par->rank() == 0 && val_set) show_generations(*model, data, n_samples);
     adapter->set_training(true);
   };
-  {
+  if (first_step == 0) {
     evaluate(0);
     // Before any update the adapter is the identity (LoRA's B = 0): this scores the base model.
     if (!final_examples.empty() && es.compare_base) {
@@ -221,7 +241,7 @@ TrainSummary train(const Experiment& exp, const fs::path& run_dir) {
   const auto start = Clock::now();
   auto window_start = start;
   std::int64_t window_tokens = 0;
-  for (std::int64_t step = 0; step < total; ++step) {
+  for (std::int64_t step = first_step; step < total; ++step) {
     const auto& micro_batches = plan.steps[static_cast<std::size_t>(step)];
     const double lr = sched.at(step);
     // The loss is the mean over the response tokens of the whole global batch: every
@@ -262,7 +282,7 @@ TrainSummary train(const Experiment& exp, const fs::path& run_dir) {
       const double window_s = std::chrono::duration<double>(now - window_start).count();
       const double elapsed = std::chrono::duration<double>(now - start).count();
       const double tps = static_cast<double>(window_tokens) * bo.world / std::max(1e-9, window_s);
-      const double eta = elapsed / static_cast<double>(step + 1) * static_cast<double>(total - step - 1);
+      const double eta = elapsed / static_cast<double>(step + 1 - first_step) * static_cast<double>(total - step - 1);
       std::map<std::string, double> m{{"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm}, {"tokens_per_s", tps}};
       std::string gpu;
       if (peak > 0) {
@@ -278,6 +298,13 @@ TrainSummary train(const Experiment& exp, const fs::path& run_dir) {
       window_tokens = 0;
     }
     if (eval_every > 0 && (step + 1) % eval_every == 0 && step + 1 != total) evaluate(step + 1);
+    if (ckpt.due(step + 1)) ckpt.save(step + 1, summary.losses, summary.eval_losses);
+    if (const int sig = ckpt.stop_requested()) {
+      ckpt.stop(sig, step + 1, summary.losses, summary.eval_losses);
+      summary.steps = step + 1;
+      summary.stop_signal = sig;
+      return summary;
+    }
   }
   synchronize(device);
   summary.steps = total;
@@ -299,6 +326,8 @@ TrainSummary train(const Experiment& exp, const fs::path& run_dir) {
   summary.adapter_dir = run_dir / "adapter";
   fs::create_directories(summary.adapter_dir);
   if (par->rank() == 0) adapter->save(summary.adapter_dir);
+  ckpt.save(total, summary.losses, summary.eval_losses);
+  ckpt.flush();  // waits for background uploads
   std::int64_t all_tokens = 0;
   for (const auto& s : plan.steps)
     for (const auto& mb : s)

@@ -20,9 +20,16 @@ struct TrainSummary {
   std::filesystem::path adapter_dir;
   std::string eval_summary;      // base vs tuned on the final split (empty: no evaluators)
   std::filesystem::path report;  // its report.md
+  int stop_signal = 0;  // SIGTERM/SIGINT that stopped training after a checkpoint, else 0
+};
+
+struct TrainOptions {
+  /// Continue from the newest complete checkpoint over all sinks (docs/checkpoints.md);
+  /// start from step 0 if there is none.
+  bool resume = false;
 };
 
 /// Runs the experiment's training in `run_dir` (which holds config.resolved.toml).
-TrainSummary train(const Experiment& exp, const std::filesystem::path& run_dir);
+TrainSummary train(const Experiment& exp, const std::filesystem::path& run_dir, const TrainOptions& opts = {});
 
 }  // namespace socrates

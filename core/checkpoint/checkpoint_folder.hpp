@@ -1,0 +1,49 @@
+// Writing and reading the files of one checkpoint folder (layout in docs/checkpoints.md).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include <c10/core/Device.h>
+
+#include "checkpoint/trainer_state.hpp"
+#include "socrates/adapter.hpp"
+#include "socrates/optimizer.hpp"
+
+namespace socrates {
+
+/// What a checkpoint saves and restores, for one rank.
+struct TrainingParts {
+  Adapter* adapter = nullptr;
+  Optimizer* optimizer = nullptr;
+  c10::Device device{c10::kCPU};
+  int rank = 0;
+  int world_size = 1;
+};
+
+/// This rank's files: optimizer/rank-R-of-W.safetensors and rng/rank-R.safetensors.
+void write_rank_files(const std::filesystem::path& dir, const TrainingParts& parts);
+
+/// Rank 0's files: adapter/, trainer_state.json, and copies of `run_dir`'s
+/// config.resolved.toml and metrics.jsonl.
+void write_shared_files(const std::filesystem::path& dir, const TrainingParts& parts, const TrainerState& state,
+                        const std::filesystem::path& run_dir);
+
+/// The metrics the manifest records: every number metrics.jsonl holds for `step`, named
+/// "<kind>.<name>" ("train.loss", "eval.loss", ...), and "train.loss" = `loss` always.
+std::map<std::string, double> step_metrics(const std::filesystem::path& metrics_file, std::int64_t step, double loss);
+
+/// Flushes every file and folder of `dir` to disk, writes manifest.json (last) and
+/// verifies it. Throws socrates::Error naming the problem.
+void seal_checkpoint(const std::filesystem::path& dir, std::int64_t step, const std::map<std::string, double>& metrics);
+
+/// trainer_state.json of checkpoint `dir`.
+TrainerState read_trainer_state(const std::filesystem::path& dir);
+
+/// Loads the adapter, this rank's optimizer state and RNG states from checkpoint `dir`.
+/// Returns warnings (e.g. RNG state from another device type).
+std::vector<std::string> restore_parts(const std::filesystem::path& dir, const TrainingParts& parts);
+
+}  // namespace socrates

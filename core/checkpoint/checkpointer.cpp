@@ -1,0 +1,137 @@
+#include "checkpoint/checkpointer.hpp"
+
+#include <csignal>
+#include <fstream>
+#include <sstream>
+
+#include <ATen/ops/scalar_tensor.h>
+
+#include "checkpoint/durable.hpp"
+#include "checkpoint/layout.hpp"
+#include "checkpoint/locate.hpp"
+#include "log/logging.hpp"
+#include "run/run_dir.hpp"
+
+namespace fs = std::filesystem;
+
+namespace socrates {
+
+Checkpointer::Checkpointer(const Experiment& exp, fs::path run_dir, TrainingParts parts, Parallelism& par,
+                           TrainerState base, LrSchedule sched)
+    : run_dir_(std::move(run_dir)), parts_(parts), par_(&par), base_(std::move(base)), sched_(std::move(sched)) {
+  const ConfigSection c = exp.section("checkpoint");
+  save_every_ = c.get<std::int64_t>("save_every");
+  if (save_every_ < 0) throw c.error("save_every", "must be >= 0 (0: save only at the end), got " + std::to_string(save_every_));
+  continue_on_error_ = c.get<std::string>("on_save_error") == "continue";
+  sinks_ = create_sinks(exp, run_dir_);
+}
+
+std::optional<TrainerState> Checkpointer::resume() {
+  auto log = host_logger();
+  std::optional<LocatedCheckpoint> found = locate_checkpoint(sinks_, run_dir_ / ckpt::kStagingDir);
+  if (!found) {
+    std::string where;
+    for (const SinkHandle& s : sinks_) where += (where.empty() ? "" : ", ") + s.label();
+    log->info("resume: no complete checkpoint in any sink ({}); starting from step 0", where);
+    std::error_code ec;
+    if (parts_.rank == 0 && fs::file_size(run_dir_ / ckpt::kMetrics, ec) > 0 && !ec) {
+      log->info("resume: clearing {} (it holds metrics of steps that no checkpoint kept)",
+                (run_dir_ / ckpt::kMetrics).string());
+      write_file_atomic(run_dir_ / ckpt::kMetrics, "");
+    }
+    return std::nullopt;
+  }
+  TrainerState saved = read_trainer_state(found->dir);
+  if (saved.step != found->step)
+    throw Error((found->dir / ckpt::kTrainerState).string() + ": says step " + std::to_string(saved.step) +
+                " but the checkpoint is step " + std::to_string(found->step));
+  check_resumable(saved, base_, found->dir);
+  for (const std::string& w : restore_parts(found->dir, parts_)) log->warn("resume: {}", w);
+  if (parts_.rank == 0) {
+    // Drop the metrics of steps after the checkpoint (a crash left them behind).
+    std::ifstream in(found->dir / ckpt::kMetrics, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    write_file_atomic(run_dir_ / ckpt::kMetrics, ss.str());
+  }
+  if (found->fetched) remove_tree(found->dir);
+  last_saved_ = saved.step;
+  log->info("resumed from checkpoint step {} of {} ({}, {}): epoch {:.2f}, next lr {:.4g}", saved.step,
+            saved.total_steps, found->source, found->fetched ? "fetched" : found->dir.string(), saved.epoch,
+            sched_.at(saved.step));
+  return saved;
+}
+
+bool Checkpointer::due(std::int64_t step) const {
+  return save_every_ > 0 && step % save_every_ == 0 && step < base_.total_steps;
+}
+
+bool Checkpointer::save(std::int64_t step, const std::vector<double>& losses, const std::vector<double>& eval_losses) {
+  if (step == last_saved_) return true;
+  auto log = host_logger();
+  const fs::path stage = run_dir_ / ckpt::kStagingDir / ckpt::step_dir_name(step);
+  try {
+    if (parts_.rank == 0) {
+      if (const std::string e = remove_tree(stage); !e.empty())
+        throw Error("cannot remove the leftover " + stage.string() + ": " + e);
+      fs::create_directories(stage);
+    }
+    par_->barrier();
+    write_rank_files(stage, parts_);
+    if (parts_.rank == 0) {
+      TrainerState s = base_;
+      s.step = step;
+      s.data_position = step;
+      s.epoch = static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, s.steps_per_epoch));
+      s.next_lr = sched_.at(step);
+      s.losses = losses;
+      s.eval_losses = eval_losses;
+      write_shared_files(stage, parts_, s, run_dir_);
+    }
+    par_->barrier();
+    if (parts_.rank == 0) {
+      const auto metrics = step_metrics(run_dir_ / ckpt::kMetrics, step, losses.empty() ? 0.0 : losses.back());
+      seal_checkpoint(stage, step, metrics);
+      for (SinkHandle& s : sinks_) s.sink->put(CheckpointRef{step, stage, metrics});
+      remove_tree(stage);
+      log->info("checkpoint step {} saved to {} sink{}", step, sinks_.size(), sinks_.size() == 1 ? "" : "s");
+    }
+    par_->barrier();
+  } catch (const std::exception& e) {
+    remove_tree(stage);
+    const std::string what = "checkpoint step " + std::to_string(step) + " could not be saved: " + e.what();
+    if (continue_on_error_) {
+      log->error("{}\nTraining goes on ([checkpoint] on_save_error = \"continue\"); the previous checkpoint is intact.",
+                 what);
+      return false;
+    }
+    throw Error(what + "\nThe previous checkpoint is intact. Fix the cause (free space, ...), then continue with: "
+                       "socrates resume " + run_dir_.string());
+  }
+  last_saved_ = step;
+  return true;
+}
+
+void Checkpointer::flush() {
+  for (SinkHandle& s : sinks_) s.sink->flush();
+}
+
+int Checkpointer::stop_requested() {
+  int signo = StopSignals::pending();
+  if (par_->world_size() > 1) {
+    at::Tensor t = at::scalar_tensor(signo != 0 ? 1.0 : 0.0, at::kDouble);
+    par_->all_reduce_sum(t);
+    if (signo == 0 && t.item<double>() > 0) signo = SIGTERM;  // another rank was told to stop
+  }
+  return signo;
+}
+
+void Checkpointer::stop(int signo, std::int64_t step, const std::vector<double>& losses,
+                        const std::vector<double>& eval_losses) {
+  save(step, losses, eval_losses);
+  flush();
+  host_logger()->warn("stopped by {} at step {}; resume with: socrates resume {}", StopSignals::name(signo), step,
+                      run_dir_.string());
+}
+
+}  // namespace socrates
