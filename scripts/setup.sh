@@ -17,6 +17,7 @@ apt_pkgs=(
   libboost-dev libboost-program-options-dev libboost-filesystem-dev
   libtomlplusplus-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   libpcre2-dev libutf8proc-dev libssl-dev zlib1g-dev nlohmann-json3-dev
+  libcairo2-dev  # optional: evaluation report plots (PNG/SVG)
   openssh-server openssh-client
 )
 missing=()
