@@ -121,112 +121,133 @@ class Progress {
   Clock::time_point start_, last_;
 };
 
-void sample_rows(const CausalLM& model, const PromptFormat& format, const BpeTokenizer& tok,
-                 const std::vector<Example>& examples, const std::vector<std::size_t>& idx, const PredictOptions& opts,
-                 Predictions& out, Progress& progress) {
+/// Everything one predict() call shares: inputs, outputs and running counters.
+struct Run {
+  const CausalLM& model;
+  const PromptFormat& format;
+  const BpeTokenizer& tok;
+  const std::vector<Example>& examples;
+  const PredictOptions& opts;
+  Predictions& out;
+  Progress progress;
+  std::vector<std::int64_t> stop_ids;
+  std::uint64_t batches = 0;  // sampled so far: the next batch's seed index
+  double mass_sum = 0;        // sum of the distribution rows' valid mass
+};
+
+std::size_t batch_size(const PredictOptions& o) { return static_cast<std::size_t>(std::max<std::int64_t>(1, o.batch_size)); }
+
+/// Samples an answer for the examples `idx` (any subset, e.g. one window), in batches of
+/// similar prompt length.
+void sample_rows(Run& run, const std::vector<std::size_t>& idx) {
   if (idx.empty()) return;
-  std::vector<std::vector<std::int64_t>> prompts(examples.size());
-  std::vector<std::size_t> lengths;
-  for (std::size_t i : idx) {
-    const Example& ex = examples[i];
-    prompts[i] = split_sequence(format, tok, with_response(ex, placeholder_response(ex)), opts.max_len).prompt;
-    lengths.push_back(prompts[i].size());
+  std::vector<std::vector<std::int64_t>> prompts;
+  std::vector<std::size_t> lengths, local(idx.size());
+  for (std::size_t j = 0; j < idx.size(); ++j) {
+    const Example& ex = run.examples[idx[j]];
+    prompts.push_back(split_sequence(run.format, run.tok, with_response(ex, placeholder_response(ex)), run.opts.max_len).prompt);
+    lengths.push_back(prompts.back().size());
   }
-  const std::vector<std::size_t> order = by_length(idx, lengths);
+  std::iota(local.begin(), local.end(), 0);
+  const std::vector<std::size_t> order = by_length(local, lengths);
 
   SamplingParams p;
-  p.temperature = opts.temperature;
-  p.top_p = opts.top_p;
-  p.max_new_tokens = opts.max_new_tokens;
-  p.stop_ids = stop_token_ids(model, format, tok);
-  const auto bs = static_cast<std::size_t>(std::max<std::int64_t>(1, opts.batch_size));
-  for (std::size_t start = 0, batch = 0; start < order.size(); start += bs, ++batch) {
+  p.temperature = run.opts.temperature;
+  p.top_p = run.opts.top_p;
+  p.max_new_tokens = run.opts.max_new_tokens;
+  p.stop_ids = run.stop_ids;
+  const std::size_t bs = batch_size(run.opts);
+  for (std::size_t start = 0; start < order.size(); start += bs) {
     const std::size_t end = std::min(order.size(), start + bs);
     std::vector<std::vector<std::int64_t>> batch_prompts;
     for (std::size_t j = start; j < end; ++j) batch_prompts.push_back(std::move(prompts[order[j]]));
-    p.seed = batch_seed(opts.seed, batch);
-    const Generation g = generate(model, batch_prompts, p);
+    p.seed = batch_seed(run.opts.seed, run.batches++);
+    const Generation g = generate(run.model, batch_prompts, p);
     for (std::size_t j = start; j < end; ++j) {
-      const std::size_t i = order[j];
+      const std::size_t i = idx[order[j]];
       const auto& t = g.tokens[j - start];
-      const std::string text = tok.decode(std::vector<std::int32_t>(t.begin(), t.end()), /*skip_special=*/true);
-      PredictionRow& row = out.rows[i];
+      const std::string text = run.tok.decode(std::vector<std::int32_t>(t.begin(), t.end()), /*skip_special=*/true);
+      PredictionRow& row = run.out.rows[i];
       row.prediction = parse_answer(text);
       row.parse_failed = !row.prediction;
-      out.stats.parse_failures += row.parse_failed ? 1 : 0;
-      out.texts[i] = text;
+      run.out.stats.parse_failures += row.parse_failed ? 1 : 0;
+      run.out.texts[i] = text;
     }
-    progress.add(end - start);
+    run.progress.add(end - start);
   }
 }
 
-/// Fills the distribution rows; returns the indices that must be sampled instead.
-std::vector<std::size_t> distribution_rows(const CausalLM& model, const PromptFormat& format,
-                                           const BpeTokenizer& tok, const std::vector<Example>& examples,
-                                           const PredictOptions& opts, Predictions& out, Progress& progress) {
-  std::vector<std::size_t> fallback, idx;
-  std::vector<OptionQuery> queries(examples.size());
-  std::vector<std::vector<std::int64_t>> levels(examples.size());
-  for (std::size_t i = 0; i < examples.size(); ++i) {
-    const Example& ex = examples[i];
-    levels[i] = scale_levels(ex, opts.max_levels);
-    if (levels[i].empty()) {
+/// The prompt shared by every answer of `ex` and each answer's labelled tokens.
+OptionQuery option_query(const Run& run, const Example& ex, const std::vector<std::int64_t>& levels) {
+  std::vector<Split> splits;
+  bool truncated = false, differ = false;
+  for (std::int64_t k : levels) {
+    splits.push_back(split_sequence(run.format, run.tok, with_response(ex, k), run.opts.max_len));
+    truncated |= splits.back().truncated;
+    differ |= splits.back().prompt != splits.front().prompt;
+  }
+  if (differ && !truncated) {
+    std::size_t k = 1;
+    while (splits[k].prompt == splits[0].prompt) ++k;
+    throw Error(format_name(run.format) + ", " + row_name(ex) + ": the prompt tokens before answer " +
+                std::to_string(levels[k]) + " differ from those before answer " + std::to_string(levels[0]) +
+                "; distribution mode needs a format whose prompt does not depend on the answer (use sample mode "
+                "with this format)");
+  }
+  // A prompt cut to fit max_len is cut more for longer answers: score every answer after
+  // the most truncated prompt, so that all answers share one prompt and all fit.
+  std::size_t shortest = 0;
+  for (std::size_t k = 1; k < splits.size(); ++k)
+    if (splits[k].prompt.size() < splits[shortest].prompt.size()) shortest = k;
+  OptionQuery q;
+  q.prompt = std::move(splits[shortest].prompt);
+  for (Split& s : splits) q.options.push_back(std::move(s.answer));
+  return q;
+}
+
+/// Fills the distribution rows among `idx`; returns those that must be sampled instead.
+std::vector<std::size_t> distribution_rows(Run& run, const std::vector<std::size_t>& idx) {
+  std::vector<std::size_t> fallback, scored;
+  std::vector<OptionQuery> queries;
+  std::vector<std::vector<std::int64_t>> levels;
+  std::vector<std::size_t> lengths;
+  for (std::size_t i : idx) {
+    std::vector<std::int64_t> lv = scale_levels(run.examples[i], run.opts.max_levels);
+    if (lv.empty()) {
       fallback.push_back(i);
       continue;
     }
-    OptionQuery& q = queries[i];
-    std::vector<Split> splits;
-    bool truncated = false, differ = false;
-    for (std::int64_t k : levels[i]) {
-      splits.push_back(split_sequence(format, tok, with_response(ex, k), opts.max_len));
-      truncated |= splits.back().truncated;
-      differ |= splits.back().prompt != splits.front().prompt;
-    }
-    if (differ && !truncated) {
-      std::size_t k = 1;
-      while (splits[k].prompt == splits[0].prompt) ++k;
-      throw Error(format_name(format) + ", " + row_name(ex) + ": the prompt tokens before answer " +
-                  std::to_string(levels[i][k]) + " differ from those before answer " + std::to_string(levels[i][0]) +
-                  "; distribution mode needs a format whose prompt does not depend on the answer (use sample mode "
-                  "with this format)");
-    }
-    // A prompt cut to fit max_len is cut more for longer answers: score every answer after
-    // the most truncated prompt, so that all answers share one prompt and all fit.
-    std::size_t shortest = 0;
-    for (std::size_t k = 1; k < splits.size(); ++k)
-      if (splits[k].prompt.size() < splits[shortest].prompt.size()) shortest = k;
-    q.prompt = std::move(splits[shortest].prompt);
-    for (Split& s : splits) q.options.push_back(std::move(s.answer));
-    idx.push_back(i);
+    queries.push_back(option_query(run, run.examples[i], lv));
+    lengths.push_back(queries.back().prompt.size());
+    levels.push_back(std::move(lv));
+    scored.push_back(i);
   }
-
-  std::vector<std::size_t> lengths;
-  for (std::size_t i : idx) lengths.push_back(queries[i].prompt.size());
-  const std::vector<std::size_t> order = by_length(idx, lengths);
-  const auto bs = static_cast<std::size_t>(std::max<std::int64_t>(1, opts.batch_size));
-  const std::int64_t budget = std::max<std::int64_t>(1, opts.batch_size) * std::max<std::int64_t>(1, opts.max_len);
-  double mass_sum = 0;
+  std::vector<std::size_t> local(scored.size());
+  std::iota(local.begin(), local.end(), 0);
+  const std::vector<std::size_t> order = by_length(local, lengths);
+  const std::size_t bs = batch_size(run.opts);
+  // An options pass caches at most as many positions as a full batch of max_len prompts.
+  const std::int64_t budget = static_cast<std::int64_t>(bs) * std::max<std::int64_t>(1, run.opts.max_len);
   for (std::size_t start = 0; start < order.size(); start += bs) {
     const std::size_t end = std::min(order.size(), start + bs);
     std::vector<OptionQuery> batch;
     for (std::size_t j = start; j < end; ++j) batch.push_back(std::move(queries[order[j]]));
-    const std::vector<std::vector<double>> lp = score_options(model, batch, budget);
+    const std::vector<std::vector<double>> lp = score_options(run.model, batch, budget);
     for (std::size_t j = start; j < end; ++j) {
-      const std::size_t i = order[j];
+      const std::size_t q = order[j];
       const std::vector<double>& l = lp[j - start];
       const double top = *std::max_element(l.begin(), l.end());
       double z = 0;
       for (double v : l) z += std::exp(v - top);
       const double lse = top + std::log(z);
-      PredictionRow& row = out.rows[i];
+      PredictionRow& row = run.out.rows[scored[q]];
       for (std::size_t k = 0; k < l.size(); ++k)
-        row.distribution.emplace_back(static_cast<double>(levels[i][k]), std::exp(l[k] - lse));
-      mass_sum += std::exp(lse);
-      ++out.stats.distribution_rows;
+        row.distribution.emplace_back(static_cast<double>(levels[q][k]), std::exp(l[k] - lse));
+      run.mass_sum += std::exp(lse);
+      ++run.out.stats.distribution_rows;
     }
-    progress.add(end - start);
+    run.progress.add(end - start);
   }
-  if (out.stats.distribution_rows > 0) out.stats.mean_valid_mass = mass_sum / static_cast<double>(out.stats.distribution_rows);
   return fallback;
 }
 
@@ -259,17 +280,22 @@ Predictions predict(const CausalLM& model, const PromptFormat& format, const Bpe
   for (const Example& ex : examples) out.rows.push_back(base_row(ex));
   out.texts.assign(examples.size(), "");
   out.stats.rows = static_cast<std::int64_t>(examples.size());
-  Progress progress(examples.size());
+  Run run{model, format, tok, examples, opts, out, Progress(examples.size()), stop_token_ids(model, format, tok)};
 
-  std::vector<std::size_t> to_sample;
-  if (opts.mode == PredictMode::distribution) {
-    to_sample = distribution_rows(model, format, tok, examples, opts, out, progress);
-    out.stats.fallback_rows = static_cast<std::int64_t>(to_sample.size());
-  } else {
-    to_sample.resize(examples.size());
-    std::iota(to_sample.begin(), to_sample.end(), 0);
+  // Windows of rows, so that only a window's token ids are held at once; within a window,
+  // rows are batched by prompt length.
+  const std::size_t window = batch_size(opts) * 64;
+  for (std::size_t w = 0; w < examples.size(); w += window) {
+    std::vector<std::size_t> idx(std::min(window, examples.size() - w));
+    std::iota(idx.begin(), idx.end(), w);
+    if (opts.mode == PredictMode::distribution) {
+      idx = distribution_rows(run, idx);
+      out.stats.fallback_rows += static_cast<std::int64_t>(idx.size());
+    }
+    sample_rows(run, idx);
   }
-  sample_rows(model, format, tok, examples, to_sample, opts, out, progress);
+  if (out.stats.distribution_rows > 0)
+    out.stats.mean_valid_mass = run.mass_sum / static_cast<double>(out.stats.distribution_rows);
 
   out.stats.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (out.stats.seconds > 0) out.stats.predictions_per_second = static_cast<double>(out.stats.rows) / out.stats.seconds;

@@ -40,8 +40,9 @@ inline void write_shape(const fs::path& file, double init) {
                       << init << "}\n";
 }
 
-/// Writes <dir>/exp.toml (and its shape.json): alpaca prompts, float32 on the CPU, seed 7.
+/// Writes <dir>/exp.toml (and its shape.json; creates dir): alpaca prompts, float32 on the CPU, seed 7.
 inline fs::path write_experiment(const fs::path& dir, double init = 0.2, const std::string& prompt = "alpaca") {
+  fs::create_directories(dir);
   write_shape(dir / "shape.json", init);
   const fs::path exp = dir / "exp.toml";
   std::ofstream(exp) << "[run]\nname = \"predict-test\"\noutput_dir = \"" << (dir / "runs").string()

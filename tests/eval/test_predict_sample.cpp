@@ -45,9 +45,9 @@ class Sample : public testing::Test {
 TEST_F(Sample, SameSeedSameAnswers) {
   PredictOptions o;
   o.batch_size = 4;
-  o.max_new_tokens = 6;
+  o.max_new_tokens = 3;
   o.seed = 3;
-  const auto ex = examples(10);
+  const auto ex = examples(6);
   const Predictions a = run(*flat_, ex, o), b = run(*flat_, ex, o);
   EXPECT_EQ(a.texts, b.texts);
   for (std::size_t i = 0; i < ex.size(); ++i) {
