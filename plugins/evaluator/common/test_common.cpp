@@ -118,11 +118,12 @@ TEST(EvalCells, ClipRescaleAndRescaledW1) {
   const auto m = clip(std::vector<Mass>{{0, 0.5}, {9, 0.5}}, r);
   EXPECT_EQ(m[0].value, 2);
   EXPECT_EQ(m[1].value, 6);
-  // Humans {2, 6}; predictions {0, 10} -> clipped {2, 6}: W1 = 0. Unclipped: W1 = 4, / 4 = 1.
+  // Humans {2, 6}; predictions {0, 10} -> clipped {2, 6}: W1 = 0. Unclipped: 1/2 * 2 on [0, 2) + 1/2 * 4
+  // on [6, 10) = 3, / 4.
   const std::vector<double> humans = {2, 6};
   const auto preds = as_masses(std::vector<double>{0, 10});
   EXPECT_DOUBLE_EQ(rescaled_w1(humans, preds, r, true), 0.0);
-  EXPECT_DOUBLE_EQ(rescaled_w1(humans, preds, r, false), 1.0);
+  EXPECT_DOUBLE_EQ(rescaled_w1(humans, preds, r, false), 0.75);
   // Humans {2, 6}, prediction {4}: W1 = 2, / 4.
   EXPECT_DOUBLE_EQ(rescaled_w1(humans, as_masses(std::vector<double>{4}), r, true), 0.5);
   // Zero-width range: 0 after clipping, NaN (not rescalable) without.

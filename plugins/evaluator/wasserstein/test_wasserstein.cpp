@@ -184,7 +184,8 @@ TEST(Wasserstein, DistributionMassOutsideTheRangeMovesToTheEnds) {
   // Clipped to P(1) = P(4) = 1/2: .25 + .25 * 2 = .75, / 3.
   std::vector<PredictionRow> rows = cell("S", 1, 1, {1, 2, 2, 4}, {});
   rows.push_back(dist("S", 1, 1, {{0, 2.0}, {5, 2.0}}));
-  const auto& t = table(make()->evaluate(rows), "cells");
+  const auto report = make()->evaluate(rows);
+  const auto& t = table(report, "cells");
   EXPECT_NEAR(num(t, 0, "w1_raw"), 1.75, 1e-15);
   EXPECT_NEAR(num(t, 0, "w1"), 0.25, 1e-15);
 }
