@@ -114,13 +114,20 @@ class Resume : public testing::Test {
     world = new World;
     const fs::path src = SOCRATES_SOURCE_DIR;
     world->exp = world->tmp / "exp.toml";
-    std::ofstream(world->exp) << "include = [\"" << (src / "experiments/quickstart.toml").string() << "\"]\n"
-                              << "[run]\nname = \"reference\"\noutput_dir = \"" << runs().string() << "\"\n"
+    // The quickstart's pieces (not the quickstart itself: no evaluators to build and run).
+    std::string includes;
+    for (const char* f : {"paper-hparams.toml", "lora-r16.toml", "single-device.toml", "synthetic-data.toml"})
+      includes += (includes.empty() ? "\"" : ", \"") + (src / "configs" / f).string() + "\"";
+    std::ofstream(world->exp) << "include = [" << includes << "]\n"
+                              << "[run]\nname = \"reference\"\noutput_dir = \"" << runs().string()
+                              << "\"\nseed = 42\ndevice = \"cpu\"\n"
                               << "[model]\nshape = \"" << (src / "tests/checkpoint/tiny-model/config.json").string()
-                              << "\"\n"
+                              << "\"\ndtype = \"float32\"\n"
                               << "[data]\ncache_dir = \"" << (world->tmp / "cache").string()
                               << "\"\ninspect_examples = 0\n"
+                              << "max_seq_len = 512\n"
                               << "[training]\nglobal_batch_size = 8\nmicro_batch_size = 4\nmax_steps = 12\n"
+                              << "lr = 1e-2\ngradient_checkpointing = false\n"
                               << "eval_every = 4\neval_max_examples = 16\nsample_generations = 0\nlog_every = 1\n"
                               << "[checkpoint]\nsave_every = 2\n";
     world->exp_remote = world->tmp / "exp-remote.toml";
