@@ -24,10 +24,10 @@ using namespace socrates::eval;
 const socrates_option kOptions[] = {
     {"range", SOCRATES_STRING, "\"human\"",
      "Range that divides the error: human = [min, max] of the cell's human answers (the paper); stated = the stated "
-     "scale when the rows give both ends, else the human range",
+     "scale when the rows give both ends, else the human range.",
      "human|stated"},
     {"parse_failure", SOCRATES_STRING, "\"worst\"",
-     "A row whose model answer did not parse: worst = error 1 and no exact match; skip = the row is not scored",
+     "A row whose model answer did not parse: worst = error 1 and no exact match; skip = the row is not scored.",
      "worst|skip"},
 };
 

@@ -37,7 +37,7 @@ const socrates_option kOptions[] = {
      nullptr},
     {"range", SOCRATES_STRING, "\"human\"",
      "Range that rescales a cell: human = [min, max] of the whole cell's human answers; stated = the stated scale "
-     "when the rows give both ends, else the human range",
+     "when the rows give both ends, else the human range.",
      "human|stated"},
 };
 

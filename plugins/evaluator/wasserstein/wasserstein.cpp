@@ -27,13 +27,13 @@ using namespace socrates::eval;
 const socrates_option kOptions[] = {
     {"range", SOCRATES_STRING, "\"human\"",
      "Range that rescales a cell to [0, 1]: human = [min, max] of the cell's human answers (the paper); stated = the "
-     "stated scale when the rows give both ends, else the human range",
+     "stated scale when the rows give both ends, else the human range.",
      "human|stated"},
     {"clip", SOCRATES_BOOL, "true", "Clip the model's answers into the cell's range before comparing (the paper)",
      nullptr},
     {"empty_cell", SOCRATES_STRING, "\"worst\"",
      "A cell with human answers but no valid prediction: worst = it scores 1.0, the worst rescaled W1; skip = it is "
-     "left out of the averages. Either way it is counted in wasserstein.empty_cells",
+     "left out of the averages. Either way it is counted in wasserstein.empty_cells.",
      "worst|skip"},
     {"bootstrap_samples", SOCRATES_INT, "200",
      "Replicates of the human bootstrap bound per cell (0 turns the bound off; it is then NaN)", nullptr},
