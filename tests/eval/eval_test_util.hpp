@@ -40,15 +40,19 @@ inline void write_shape(const fs::path& file, double init) {
                       << init << "}\n";
 }
 
-/// Writes <dir>/exp.toml (and its shape.json; creates dir): alpaca prompts, float32 on the CPU, seed 7.
-inline fs::path write_experiment(const fs::path& dir, double init = 0.2, const std::string& prompt = "alpaca") {
+/// Writes <dir>/exp.toml (and its shape.json unless `shape` names one; creates dir): alpaca
+/// prompts by default, float32 on the CPU by default, seed 7.
+inline fs::path write_experiment(const fs::path& dir, double init = 0.2, const std::string& prompt = "alpaca",
+                                 const std::string& device = "cpu", const std::string& dtype = "float32",
+                                 const std::string& shape = "") {
   fs::create_directories(dir);
-  write_shape(dir / "shape.json", init);
+  if (shape.empty()) write_shape(dir / "shape.json", init);
   const fs::path exp = dir / "exp.toml";
   std::ofstream(exp) << "[run]\nname = \"predict-test\"\noutput_dir = \"" << (dir / "runs").string()
-                     << "\"\nseed = 7\ndevice = \"cpu\"\n\n[model]\nshape = \"" << (dir / "shape.json").string()
+                     << "\"\nseed = 7\ndevice = \"" << device << "\"\n\n[model]\nshape = \""
+                     << (shape.empty() ? (dir / "shape.json").string() : shape)
                      << "\"\ntokenizer = \"" << SOCRATES_SOURCE_DIR << "/data/tokenizers/qwen2.5/tokenizer.json"
-                     << "\"\ndtype = \"float32\"\n\n[data]\nmax_seq_len = 512\n\n[prompt]\nplugin = \"" << prompt
+                     << "\"\ndtype = \"" << dtype << "\"\n\n[data]\nmax_seq_len = 512\n\n[prompt]\nplugin = \"" << prompt
                      << "\"\n";
   return exp;
 }
