@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -128,6 +129,12 @@ void ScpSinkTest::put_and_discard(CheckpointSink& sink, std::int64_t step, std::
   for (const auto& [rel, p] : fb)
     if (!fa.count(rel)) return ::testing::AssertionFailure() << rel << " is extra in " << b;
   return ::testing::AssertionSuccess();
+}
+
+std::string ScpSinkTest::step_name(std::int64_t step) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "step-%09lld", static_cast<long long>(step));
+  return buf;
 }
 
 void ScpSinkTest::flip_byte(const fs::path& file, std::size_t offset) {

@@ -40,6 +40,8 @@ class ScpSinkTest : public ::testing::Test {
 
   /// Every file of a and b (recursively) has the same relative path and bytes.
   static ::testing::AssertionResult same_tree(const std::filesystem::path& a, const std::filesystem::path& b);
+  /// The sink's folder name for `step`: "step-000000010".
+  static std::string step_name(std::int64_t step);
   /// Inverts the bits of one byte of `file` (its size stays the same).
   static void flip_byte(const std::filesystem::path& file, std::size_t offset);
   /// The step-* and .tmp-* folders in `dir`, sorted.

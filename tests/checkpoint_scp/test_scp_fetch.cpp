@@ -26,7 +26,7 @@ TEST_F(ScpFetchTest, FetchesIntoAnEmptyFolderAndVerifies) {
 }
 
 TEST_F(ScpFetchTest, ACorruptRemoteFileIsDetectedAndNamed) {
-  flip_byte(remote_ / "step-10" / "adapter" / "adapter_model.safetensors", 100);
+  flip_byte(remote_ / step_name(10) / "adapter" / "adapter_model.safetensors", 100);
   const fs::path dest = tmp_ / "restore" / "step-10";
   try {
     sink_->fetch(10, dest);

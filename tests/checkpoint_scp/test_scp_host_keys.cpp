@@ -31,7 +31,7 @@ TEST_F(ScpSinkTest, UnknownHostKeyIsRefusedWithoutOptIn) {
   EXPECT_TRUE(capture_->has(err, {"CANNOT UPLOAD step 10", endpoint, "is not in " + empty.string(),
                                   "accept_unknown_hosts = true"}));
   EXPECT_FALSE(fs::exists(remote_)) << "nothing may reach an untrusted host";
-  EXPECT_EQ(spooled(), std::vector<std::string>{"step-10"}) << "the checkpoint stays queued";
+  EXPECT_EQ(spooled(), std::vector<std::string>{step_name(10)}) << "the checkpoint stays queued";
   EXPECT_EQ(read_text(empty), "") << "the unknown key must not be recorded";
 }
 
@@ -43,7 +43,7 @@ TEST_F(ScpSinkTest, AcceptUnknownHostsTrustsOnFirstUseAndSaysSoLoudly) {
   EXPECT_TRUE(capture_->has(warn, {"accept_unknown_hosts = true", "man-in-the-middle"}));
   put_and_discard(*sink, 10);
   sink->flush();
-  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-10", remote_ / "step-10"));
+  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-10", remote_ / step_name(10)));
   // The key was recorded (hashed or not, it is the server's key).
   const std::string line = sshd_->known_hosts_line();
   const std::string key = line.substr(line.rfind(' ') + 1);
@@ -61,7 +61,7 @@ TEST_F(ScpSinkTest, WrongHostKeyIsRefusedEvenWithAcceptUnknownHosts) {
   EXPECT_TRUE(capture_->has(err, {"CANNOT UPLOAD step 10", "differs from the one in " + wrong.string(),
                                   "intercepting"}));
   EXPECT_FALSE(fs::exists(remote_));
-  EXPECT_EQ(spooled(), std::vector<std::string>{"step-10"});
+  EXPECT_EQ(spooled(), std::vector<std::string>{step_name(10)});
 }
 
 TEST_F(ScpSinkTest, AKeyTheServerDoesNotKnowIsRefused) {

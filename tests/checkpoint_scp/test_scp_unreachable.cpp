@@ -13,15 +13,15 @@ TEST_F(ScpSinkTest, HostDownThenBackUploadsTheQueue) {
   const std::string endpoint = "127.0.0.1:" + std::to_string(sshd_->port());
   ASSERT_TRUE(eventually([&] { return capture_->has(err, {"CANNOT UPLOAD step 10", endpoint, "is sshd running"}); }))
       << "no loud error about the unreachable host";
-  EXPECT_EQ(spooled(), std::vector<std::string>{"step-10"});
+  EXPECT_EQ(spooled(), std::vector<std::string>{step_name(10)});
   put_and_discard(*sink, 20);  // training goes on
-  EXPECT_EQ(spooled(), (std::vector<std::string>{"step-10", "step-20"}));
+  EXPECT_EQ(spooled(), (std::vector<std::string>{step_name(10), step_name(20)}));
 
   sshd_->start();  // the host is back
   sink->flush();
-  EXPECT_EQ(folders(remote_), (std::vector<std::string>{"step-10", "step-20"}));
-  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-10", remote_ / "step-10"));
-  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-20", remote_ / "step-20"));
+  EXPECT_EQ(folders(remote_), (std::vector<std::string>{step_name(10), step_name(20)}));
+  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-10", remote_ / step_name(10)));
+  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-20", remote_ / step_name(20)));
   EXPECT_TRUE(spooled().empty());
 }
 
@@ -37,7 +37,7 @@ TEST_F(ScpSinkTest, FlushGivesUpAfterFlushTimeoutAndKeepsTheQueue) {
     EXPECT_NE(what.find("1 checkpoint(s)"), std::string::npos) << what;
     EXPECT_NE(what.find((run_dir_ / ".upload-queue").string()), std::string::npos) << what;
   }
-  EXPECT_EQ(spooled(), std::vector<std::string>{"step-10"});
+  EXPECT_EQ(spooled(), std::vector<std::string>{step_name(10)});
 }
 
 TEST_F(ScpSinkTest, TheSpoolSurvivesTheSinkAndIsUploadedByTheNextOne) {
@@ -46,19 +46,19 @@ TEST_F(ScpSinkTest, TheSpoolSurvivesTheSinkAndIsUploadedByTheNextOne) {
     put_and_discard(*sink, 10);
     put_and_discard(*sink, 20);
   }  // destroyed with both uploads pending (as a crashed run would leave them)
-  EXPECT_EQ(spooled(), (std::vector<std::string>{"step-10", "step-20"}));
+  EXPECT_EQ(spooled(), (std::vector<std::string>{step_name(10), step_name(20)}));
   // A crash in the middle of put() leaves a partial snapshot: never uploaded, cleaned up.
   fs::path queue = *fs::directory_iterator(run_dir_ / ".upload-queue");
-  fs::create_directories(queue / ".partial-step-30" / "adapter");
+  fs::create_directories(queue / (".partial-" + step_name(30)) / "adapter");
 
   sshd_->start();
   auto again = make_sink();
   again->flush();
   EXPECT_TRUE(capture_->has(spdlog::level::info, {"2 checkpoint(s) from an earlier run are queued"}));
-  EXPECT_EQ(folders(remote_), (std::vector<std::string>{"step-10", "step-20"}));
-  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-20", remote_ / "step-20"));
+  EXPECT_EQ(folders(remote_), (std::vector<std::string>{step_name(10), step_name(20)}));
+  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-20", remote_ / step_name(20)));
   EXPECT_TRUE(spooled().empty());
-  EXPECT_FALSE(fs::exists(queue / ".partial-step-30"));
+  EXPECT_FALSE(fs::exists(queue / (".partial-" + step_name(30))));
 }
 
 TEST_F(ScpSinkTest, QueuedCheckpointsThatRotationWouldDeleteAreNotUploaded) {
@@ -66,9 +66,9 @@ TEST_F(ScpSinkTest, QueuedCheckpointsThatRotationWouldDeleteAreNotUploaded) {
   for (int step : {10, 20, 30, 40}) put_and_discard(*sink, step);
   // The host is down: 10 and 20 would be deleted on arrival, so the queue drops them (10
   // as soon as its running attempt fails).
-  const std::vector<std::string> newest{"step-30", "step-40"};
+  const std::vector<std::string> newest{step_name(30), step_name(40)};
   EXPECT_TRUE(eventually([&] { return spooled() == newest; }));
   sshd_->start();
   sink->flush();
-  EXPECT_EQ(folders(remote_), (std::vector<std::string>{"step-30", "step-40"}));
+  EXPECT_EQ(folders(remote_), (std::vector<std::string>{step_name(30), step_name(40)}));
 }

@@ -11,8 +11,8 @@ TEST_F(ScpSinkTest, UploadsAVerifiedByteForByteCopy) {
   auto sink = make_sink();
   put_and_discard(*sink, 10);  // the staging folder is gone: the sink must have snapshotted it
   sink->flush();
-  EXPECT_EQ(folders(remote_), std::vector<std::string>{"step-10"});
-  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-10", remote_ / "step-10"));
+  EXPECT_EQ(folders(remote_), std::vector<std::string>{step_name(10)});
+  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-10", remote_ / step_name(10)));
   EXPECT_TRUE(spooled().empty()) << "the spool entry is removed once the remote copy verifies";
   EXPECT_TRUE(capture_->has(info, {"step 10 uploaded to", "verified"}));
 }
@@ -24,10 +24,10 @@ TEST_F(ScpSinkTest, RotatesOnTheRemoteSideAfterTheNewerCopyVerifies) {
     put_and_discard(*sink, step);
     sink->flush();  // one at a time, so step 10 really reaches the remote before rotation
   }
-  EXPECT_EQ(folders(remote_), (std::vector<std::string>{"step-20", "step-30"}));
+  EXPECT_EQ(folders(remote_), (std::vector<std::string>{step_name(20), step_name(30)}));
   EXPECT_TRUE(capture_->has(info, {"deleted step(s) 10 from"}));
-  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-20", remote_ / "step-20"));
-  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-30", remote_ / "step-30"));
+  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-20", remote_ / step_name(20)));
+  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-30", remote_ / step_name(30)));
 }
 
 TEST_F(ScpSinkTest, KeepBestKeepsTheBestCheckpointRemotely) {
@@ -39,7 +39,7 @@ TEST_F(ScpSinkTest, KeepBestKeepsTheBestCheckpointRemotely) {
     sink->flush();
   }
   // Newest (30) and best (20, loss 0.3) survive; 10 is gone.
-  EXPECT_EQ(folders(remote_), (std::vector<std::string>{"step-20", "step-30"}));
+  EXPECT_EQ(folders(remote_), (std::vector<std::string>{step_name(20), step_name(30)}));
 }
 
 TEST_F(ScpSinkTest, ListReturnsOnlyRemoteCheckpointsThatVerify) {
@@ -53,14 +53,14 @@ TEST_F(ScpSinkTest, ListReturnsOnlyRemoteCheckpointsThatVerify) {
   EXPECT_EQ(refs[0].step, 10);
   EXPECT_EQ(refs[1].step, 20);
   EXPECT_EQ(refs[1].metrics.at("eval.loss"), 0.125);
-  EXPECT_NE(refs[1].dir.string().find(remote_.string() + "/step-20"), std::string::npos) << refs[1].dir;
+  EXPECT_NE(refs[1].dir.string().find(remote_.string() + "/" + step_name(20)), std::string::npos) << refs[1].dir;
 
   // Same size, one byte changed: only sha256 can tell.
-  flip_byte(remote_ / "step-10" / "optimizer" / "rank-0.bin", 1234);
+  flip_byte(remote_ / step_name(10) / "optimizer" / "rank-0.bin", 1234);
   refs = sink->list();
   ASSERT_EQ(refs.size(), 1u);
   EXPECT_EQ(refs[0].step, 20);
-  EXPECT_TRUE(capture_->has(warn, {"skipping remote checkpoint", "step-10", "optimizer/rank-0.bin", "sha256"}));
+  EXPECT_TRUE(capture_->has(warn, {"skipping remote checkpoint", step_name(10), "optimizer/rank-0.bin", "sha256"}));
 }
 
 TEST_F(ScpSinkTest, PutOfTheSameStepReplacesTheQueuedCopy) {
@@ -72,5 +72,5 @@ TEST_F(ScpSinkTest, PutOfTheSameStepReplacesTheQueuedCopy) {
   auto refs = sink->list();
   ASSERT_EQ(refs.size(), 1u);
   EXPECT_EQ(refs[0].metrics.at("eval.loss"), 2.0);
-  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-10", remote_ / "step-10"));
+  EXPECT_TRUE(same_tree(tmp_ / "expected" / "step-10", remote_ / step_name(10)));
 }

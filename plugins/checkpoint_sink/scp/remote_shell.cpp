@@ -19,8 +19,12 @@ std::string sh_quote(std::string_view s) {
   return out + "'";
 }
 
-std::string step_dir(std::int64_t step) { return "step-" + std::to_string(step); }
-std::string tmp_step_dir(std::int64_t step) { return ".tmp-step-" + std::to_string(step); }
+std::string step_dir(std::int64_t step) {
+  std::string digits = std::to_string(step);
+  if (digits.size() < 9) digits.insert(0, 9 - digits.size(), '0');
+  return "step-" + digits;
+}
+std::string tmp_step_dir(std::int64_t step) { return ".tmp-" + step_dir(step); }
 
 std::string prepare_script(const std::string& root, std::int64_t step) {
   return "mkdir -p -- " + sh_quote(root) + " || exit 1\n" + cd_root(root) + "rm -rf -- " +

@@ -13,7 +13,8 @@ namespace socrates_scp {
 /// `s` as one POSIX shell word: '...' with each ' written as '\''.
 std::string sh_quote(std::string_view s);
 
-/// The remote folder names: "step-120" and ".tmp-step-120".
+/// The folder names: "step-000000120" (zero-padded so names sort by step, as the local
+/// sink writes them) and ".tmp-step-000000120".
 std::string step_dir(std::int64_t step);
 std::string tmp_step_dir(std::int64_t step);
 

@@ -17,13 +17,13 @@ namespace socrates_scp {
 
 namespace {
 
-// A folder name "step-<digits>" -> its step; -1 otherwise.
+// A folder name step_dir(N) -> N; -1 for any other name.
 std::int64_t parse_step_dir(const std::string& name) {
   if (name.rfind("step-", 0) != 0 || name.size() == 5 || name.size() > 5 + 18) return -1;
   for (std::size_t i = 5; i < name.size(); ++i)
     if (name[i] < '0' || name[i] > '9') return -1;
   const std::int64_t step = std::stoll(name.substr(5));
-  return std::to_string(step) == name.substr(5) ? step : -1;  // canonical names only ("step-010" is not ours)
+  return step_dir(step) == name ? step : -1;  // canonical names only: we address it by step_dir(N)
 }
 
 // A private scratch folder for parsing remote manifests with the host's reader.

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "manifest_metrics.hpp"
+#include "remote_shell.hpp"
 #include "socrates/error.hpp"
 
 namespace fs = std::filesystem;
@@ -50,7 +51,7 @@ void snapshot(const fs::path& src, const fs::path& dst) {
 }  // namespace
 
 SpoolEntry Spool::add(std::int64_t step, const fs::path& src, std::map<std::string, double> metrics) {
-  const std::string name = "step-" + std::to_string(step);
+  const std::string name = step_dir(step);
   const fs::path partial = root_ / (".partial-" + name);
   const fs::path final_dir = root_ / name;
   try {
@@ -111,7 +112,7 @@ void Spool::remove(const SpoolEntry& entry) {
 }
 
 fs::path Spool::quarantine(const SpoolEntry& entry) {
-  const fs::path to = root_ / ("bad-step-" + std::to_string(entry.step));
+  const fs::path to = root_ / ("bad-" + step_dir(entry.step));
   fs::remove_all(to);
   fs::rename(entry.dir, to);
   return to;
