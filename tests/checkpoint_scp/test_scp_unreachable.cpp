@@ -1,5 +1,7 @@
 // The host is down: put() returns, errors are loud, the queue is kept (on disk, across
 // sinks), and everything is uploaded once the host is back.
+#include <fstream>
+
 #include "scp_fixture.hpp"
 
 namespace fs = std::filesystem;
@@ -71,4 +73,21 @@ TEST_F(ScpSinkTest, QueuedCheckpointsThatRotationWouldDeleteAreNotUploaded) {
   sshd_->start();
   sink->flush();
   EXPECT_EQ(folders(remote_), (std::vector<std::string>{step_name(30), step_name(40)}));
+}
+
+TEST_F(ScpSinkTest, PutThrowsWhenTheSnapshotCannotBeWritten) {
+  auto sink = make_sink();
+  // The queue folder cannot be created (a file is in the way), as on a full or read-only disk.
+  fs::create_directories(run_dir_);
+  std::ofstream(run_dir_ / ".upload-queue") << "in the way";
+  const socrates::CheckpointRef ref = make_checkpoint(10);
+  try {
+    sink->put(ref);
+    FAIL() << "put() must report a snapshot it could not make";
+  } catch (const socrates::Error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("cannot queue step 10"), std::string::npos) << what;
+    EXPECT_NE(what.find((run_dir_ / ".upload-queue").string()), std::string::npos) << what;
+  }
+  EXPECT_THROW(sink->put({20, tmp_ / "no-such-checkpoint", {}}), socrates::Error);
 }

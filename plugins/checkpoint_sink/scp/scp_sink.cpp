@@ -84,14 +84,9 @@ class ScpSink final : public socrates::CheckpointSink {
                             "without one (as `socrates validate` does)");
     if (!fs::is_regular_file(ckpt.dir / "manifest.json"))
       throw socrates::Error("scp sink: " + ckpt.dir.string() + " has no manifest.json; put() takes complete checkpoints");
-    try {
-      worker_->enqueue(ckpt.step, ckpt.dir, ckpt.metrics);
-      log_->debug("scp sink: step {} queued for {}", ckpt.step, o_.target());
-    } catch (const std::exception& e) {
-      failed_puts_.push_back(ckpt.step);
-      log_->error("scp sink: step {} will NOT be uploaded to {}: {}. Training goes on.", ckpt.step, o_.target(),
-                  e.what());
-    }
+    // A failed snapshot (full local disk) throws: the trainer treats it as a failed save.
+    worker_->enqueue(ckpt.step, ckpt.dir, ckpt.metrics);
+    log_->debug("scp sink: step {} queued for {}", ckpt.step, o_.target());
   }
 
   std::vector<socrates::CheckpointRef> list() override {
@@ -117,10 +112,7 @@ class ScpSink final : public socrates::CheckpointSink {
   }
 
   void flush() override {
-    if (!worker_) return;
-    std::vector<std::int64_t> failed;
-    failed.swap(failed_puts_);
-    worker_->flush(failed);
+    if (worker_) worker_->flush();
   }
 
  private:
@@ -138,8 +130,8 @@ class ScpSink final : public socrates::CheckpointSink {
       } catch (const TransportError& e) {
         if (attempt > o_.retries) throw;
         const double delay = std::min(o_.backoff_seconds * (1 << std::min(attempt - 1, 20)), UploadWorker::kMaxBackoffSeconds);
-        log_->warn("scp sink: {} failed (attempt {} of {}): {}; retrying in {:.3g} s", what, attempt, o_.retries + 1,
-                   e.what(), delay);
+        log_->warn("scp sink: {} failed (attempt {} of {}), retrying in {:.3g} s: {}", what, attempt, o_.retries + 1,
+                   delay, e.what());
         std::this_thread::sleep_for(std::chrono::duration<double>(delay));
       }
     }
@@ -151,7 +143,6 @@ class ScpSink final : public socrates::CheckpointSink {
   RemoteStore remote_;  // for list() and fetch(), on the caller's thread
   std::unique_ptr<Spool> spool_;
   std::unique_ptr<UploadWorker> worker_;  // declared last: stopped before the spool goes
-  std::vector<std::int64_t> failed_puts_;
 };
 
 }  // namespace

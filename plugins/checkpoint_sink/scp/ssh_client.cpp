@@ -26,6 +26,7 @@ std::string tail_lines(const std::string& text, std::size_t max_lines = 4) {
     if (end == std::string::npos) end = text.size();
     std::string line = text.substr(start, end - start);
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    line.erase(0, line.find_first_not_of(" \t"));
     // ssh's warning banner about a changed key is a wall of '@'; keep the informative lines.
     if (!line.empty() && line.find("@@@@") == std::string::npos) lines.push_back(line);
     start = end + 1;
@@ -112,7 +113,8 @@ void SshClient::fail(const ProcessResult& r, const std::string& what) const {
   if (r.exit_code == kNoShaTool) msg += " (the remote host needs sha256sum or shasum)";
   if (r.exit_code == kNoRoot) msg += " (cannot enter the remote folder " + o_.path + ")";
   msg += r.exit_code < 0 ? " (the command did not run or was killed)" : " (exit " + std::to_string(r.exit_code) + ")";
-  const std::string tail = tail_lines(r.err);
+  std::string tail = tail_lines(r.err);
+  while (!tail.empty() && tail.back() == '.') tail.pop_back();
   if (!tail.empty()) msg += ": " + tail;
   const std::string hint = ssh_failure_hint(r.err, o_);
   if (!hint.empty()) msg += ". Check: " + hint;

@@ -40,8 +40,8 @@ class UploadWorker {
   void enqueue(std::int64_t step, const std::filesystem::path& src, const std::map<std::string, double>& metrics);
   /// Retries at once, then waits until the queue is empty, logging progress every 5 s.
   /// Throws socrates::Error after flush_timeout seconds (0 = never), the entries staying in
-  /// the spool. `failed_puts` are steps put() could not queue; they are reported as an error.
-  void flush(const std::vector<std::int64_t>& failed_puts);
+  /// the spool.
+  void flush();
 
  private:
   void run();
