@@ -20,7 +20,8 @@ void draw_cell_plot(const std::filesystem::path& stem, const CellPick& cell, con
     const std::string title = fmt::format("{} cell of {}: {} · condition {} · task {}", which, model_label,
                                           cell.study_id, cell.condition_num, cell.task_num);
     text(cr, W / 2, 24, fit_text(cr, title, {17, true}, W - 40), {17, true}, Align::center);
-    std::string sub = fmt::format("W1 {:.3f} · {} human answers · {} predictions", cell.w1, h.n_human, h.n_predicted);
+    std::string sub = fmt::format("W1 {:.3f} · {} human answers · {} {}", cell.w1, h.n_human, h.n_predicted,
+                                  h.n_distributions > 0 ? "predicted distributions (their mixture)" : "predictions");
     if (h.n_parse_failed > 0) sub += fmt::format(" · {} unparsable", h.n_parse_failed);
     text(cr, W / 2, 46, sub, {12, false, kSubtle}, Align::center);
     legend(cr, W / 2, 70, {{"human answers", Mark::bar, kHuman}, {"predicted (" + model_label + ")", Mark::bar, kModel}});
@@ -29,7 +30,7 @@ void draw_cell_plot(const std::filesystem::path& stem, const CellPick& cell, con
     double hi = 0;
     for (double v : h.human) hi = std::max(hi, v);
     for (double v : h.predicted) hi = std::max(hi, v);
-    const auto ticks = nice_ticks(hi > 0 ? hi : 1, 6);
+    const auto ticks = nice_ticks(hi > 0 ? hi * 1.04 : 1, 6);  // headroom above the tallest bar
     const double y_max = ticks.back(), step = ticks.size() > 1 ? ticks[1] - ticks[0] : y_max;
     auto Y = [&](double v) { return y1 - (y1 - y0) * std::clamp(v / y_max, 0.0, 1.0); };
 

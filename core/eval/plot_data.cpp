@@ -40,6 +40,15 @@ bool in_cell(const PredictionRow& r, const CellPick& c) {
 
 std::int64_t level(double answer) { return static_cast<std::int64_t>(std::llround(answer)); }
 
+/// The smallest of 1, 2, 5, 10, 20, 50, ... that makes at most `max_groups` bins.
+std::int64_t bin_width(std::int64_t n_levels, std::int64_t max_groups) {
+  for (std::int64_t magnitude = 1;; magnitude *= 10) {
+    for (std::int64_t m : {1, 2, 5}) {
+      if ((n_levels + m * magnitude - 1) / (m * magnitude) <= max_groups) return m * magnitude;
+    }
+  }
+}
+
 void normalise(std::vector<double>& v) {
   double sum = 0;
   for (double x : v) sum += x;
@@ -73,7 +82,7 @@ CellHistogram cell_histogram(const EvalRun& run, const CellPick& cell, int max_g
   if (!lo) return h;
 
   const std::int64_t n_levels = *hi - *lo + 1;
-  const std::int64_t width = std::max<std::int64_t>(1, (n_levels + max_groups - 1) / std::max(1, max_groups));
+  const std::int64_t width = bin_width(n_levels, std::max(1, max_groups));
   const std::int64_t groups = (n_levels + width - 1) / width;
   for (std::int64_t g = 0; g < groups; ++g) {
     const std::int64_t a = *lo + g * width, b = std::min(*hi, a + width - 1);
@@ -98,6 +107,7 @@ CellHistogram cell_histogram(const EvalRun& run, const CellPick& cell, int max_g
         if (p > 0 && std::isfinite(answer)) h.predicted[group(answer)] += p / mass;
       }
       ++h.n_predicted;
+      ++h.n_distributions;
     } else if (r.prediction && std::isfinite(*r.prediction)) {
       h.predicted[group(*r.prediction)] += 1;
       ++h.n_predicted;

@@ -34,13 +34,15 @@ struct CellHistogram {
   std::vector<double> predicted;
   std::int64_t n_human = 0;         // human answers counted
   std::int64_t n_predicted = 0;     // rows with a sampled answer or a distribution
+  std::int64_t n_distributions = 0; // of which with a distribution
   std::int64_t n_parse_failed = 0;
 };
 
 /// Human answers vs predictions of one cell over its integer answer levels (the cells
 /// table's range, widened to every observed answer; answers are rounded to the nearest
 /// level). Predictions: each row's distribution when it has one (the mixture over rows),
-/// else its sampled answer. More than `max_groups` levels are merged into equal-width bins.
+/// else its sampled answer. More than `max_groups` levels are merged into bins of 2, 5, 10,
+/// 20, 50, ... levels starting at the lowest level.
 CellHistogram cell_histogram(const EvalRun& run, const CellPick& cell, int max_groups = 30);
 
 /// Round tick values covering [0, hi] (hi > 0): steps of 1, 2, 2.5 or 5 x 10^k, at most

@@ -62,7 +62,7 @@ void draw_study_plot(const std::filesystem::path& stem, const std::vector<StudyR
         if (v) hi = std::max(hi, *v);
       }
     }
-    const auto ticks = nice_ticks(hi > 0 ? hi : 1, 8);
+    const auto ticks = nice_ticks(hi > 0 ? hi * 1.02 : 1, 8);
     const double x_max = ticks.back(), step = ticks.size() > 1 ? ticks[1] - ticks[0] : x_max;
     auto X = [&](double v) { return x0 + (x1 - x0) * std::clamp(v / x_max, 0.0, 1.0); };
 

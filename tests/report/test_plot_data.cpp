@@ -42,6 +42,7 @@ TEST(CellHistogram, SampledAnswersOverTheCellsLevels) {
   EXPECT_THAT(h.predicted, ElementsAre(DoubleEq(0), DoubleEq(0.5), DoubleEq(0.5), DoubleEq(0), DoubleEq(0)));
   EXPECT_EQ(h.n_human, 5);
   EXPECT_EQ(h.n_predicted, 4);
+  EXPECT_EQ(h.n_distributions, 0);
   EXPECT_EQ(h.n_parse_failed, 1);
 }
 
@@ -49,10 +50,11 @@ TEST(CellHistogram, ManyLevelsAreBinned) {
   const EvalRun run = test::tuned_run();
   CellPick cell{"s2", 2, 1, 0.4, 0.0, 10.0};  // 11 levels; humans 0 and 10, predictions 5 5
   EXPECT_EQ(cell_histogram(run, cell).labels.size(), 11u);
-  const CellHistogram h = cell_histogram(run, cell, 4);  // bins of 3 levels
-  EXPECT_THAT(h.labels, ElementsAre("0–2", "3–5", "6–8", "9–10"));
-  EXPECT_THAT(h.human, ElementsAre(DoubleEq(0.5), DoubleEq(0), DoubleEq(0), DoubleEq(0.5)));
-  EXPECT_THAT(h.predicted, ElementsAre(DoubleEq(0), DoubleEq(1), DoubleEq(0), DoubleEq(0)));
+  const CellHistogram h = cell_histogram(run, cell, 4);  // bins of 2 levels would make 6: 5 levels
+  EXPECT_THAT(h.labels, ElementsAre("0–4", "5–9", "10"));
+  EXPECT_THAT(h.human, ElementsAre(DoubleEq(0.5), DoubleEq(0), DoubleEq(0.5)));
+  EXPECT_THAT(h.predicted, ElementsAre(DoubleEq(0), DoubleEq(1), DoubleEq(0)));
+  EXPECT_THAT(cell_histogram(run, cell, 6).labels, ElementsAre("0–1", "2–3", "4–5", "6–7", "8–9", "10"));
 }
 
 TEST(CellHistogram, DistributionsMixAndAnswersWidenTheRange) {
@@ -75,6 +77,7 @@ TEST(CellHistogram, DistributionsMixAndAnswersWidenTheRange) {
   EXPECT_THAT(h.human, ElementsAre(DoubleEq(1.0 / 3), DoubleEq(0), DoubleEq(1.0 / 3), DoubleEq(1.0 / 3)));
   EXPECT_THAT(h.predicted, ElementsAre(DoubleEq(0.25), DoubleEq(0.75), DoubleEq(0), DoubleEq(0)));
   EXPECT_EQ(h.n_predicted, 2);
+  EXPECT_EQ(h.n_distributions, 2);
   EXPECT_EQ(h.n_parse_failed, 0);
 }
 

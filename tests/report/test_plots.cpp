@@ -1,5 +1,7 @@
 // The plot files: PNG signature and size (decoded with cairo when the test has it), SVG
 // documents, and the links in report.md / report.json.
+#include <cstdlib>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -10,6 +12,7 @@
 
 #include "eval/plot.hpp"
 #include "eval/report.hpp"
+#include "report_example.hpp"
 #include "report_fixtures.hpp"
 
 namespace socrates {
@@ -94,6 +97,21 @@ TEST_F(Plots, NoTablesNoPlots) {
   run.reports.erase(run.reports.begin());  // accuracy only
   write_report(dir.path(), run, nullptr);
   EXPECT_FALSE(fs::exists(dir.path() / "plots"));
+}
+
+// Many studies, a long study id, a 0-100 scale. SOCRATES_KEEP_REPORT=DIR also writes the
+// reports to DIR/sample, DIR/distribution and DIR/alone (no base), to look at.
+TEST_F(Plots, ManyStudiesAndWideScales) {
+  for (bool distribution : {false, true}) {
+    const test::ExampleRuns runs = test::example_runs(24, distribution);
+    write_report(dir.path(), runs.tuned, &runs.base);
+    expect_png(dir.path() / "plots" / "per_study_w1.png", per_study_plot_size(24, true));
+    expect_png(dir.path() / "plots" / "cell_worst.png", kCellPlotSize);
+    if (const char* keep = std::getenv("SOCRATES_KEEP_REPORT")) {
+      write_report(fs::path(keep) / (distribution ? "distribution" : "sample"), runs.tuned, &runs.base);
+      if (!distribution) write_report(fs::path(keep) / "alone", runs.tuned, nullptr);
+    }
+  }
 }
 
 TEST(PlotsUnavailable, ReportSaysWhy) {
