@@ -90,7 +90,7 @@ class DemographicParity final : public socrates::Evaluator {
         gap_sum += o.gap;
         ++gaps;
       } else if (logger_) {
-        logger_->warn("demographic_parity: attribute '{}' has no parity gap: {}", a, o.note);
+        logger_->info("demographic_parity: attribute '{}' has no parity gap: {}", a, o.note);
       }
     }
     report.metrics["demographic_parity"] = gaps ? static_cast<double>(gap_sum / static_cast<long double>(gaps)) : kNaN;
