@@ -24,6 +24,13 @@ Checkpointer::Checkpointer(const Experiment& exp, fs::path run_dir, TrainingPart
   if (save_every_ < 0) throw c.error("save_every", "must be >= 0 (0: save only at the end), got " + std::to_string(save_every_));
   continue_on_error_ = c.get<std::string>("on_save_error") == "continue";
   sinks_ = create_sinks(exp, run_dir_);
+  // Staged checkpoints of an earlier process that died before it finished a save.
+  const fs::path staging = run_dir_ / ckpt::kStagingDir;
+  std::error_code ec;
+  if (parts_.rank == 0 && fs::exists(staging, ec)) {
+    host_logger()->info("checkpoints: removing {}, left over by an interrupted save", staging.string());
+    remove_tree(staging);
+  }
 }
 
 std::optional<TrainerState> Checkpointer::resume() {
@@ -92,7 +99,17 @@ bool Checkpointer::save(std::int64_t step, const std::vector<double>& losses, co
     if (parts_.rank == 0) {
       const auto metrics = step_metrics(run_dir_ / ckpt::kMetrics, step, losses.empty() ? 0.0 : losses.back());
       seal_checkpoint(stage, step, metrics);
-      for (SinkHandle& s : sinks_) s.sink->put(CheckpointRef{step, stage, metrics});
+      // Every sink gets its chance even if one fails (a full local disk must not keep the
+      // checkpoint from the remote sink); then the failures are reported together.
+      std::string failures;
+      for (SinkHandle& s : sinks_) {
+        try {
+          s.sink->put(CheckpointRef{step, stage, metrics});
+        } catch (const std::exception& e) {
+          failures += (failures.empty() ? "" : "\n") + s.label() + ": " + e.what();
+        }
+      }
+      if (!failures.empty()) throw Error(failures);
       remove_tree(stage);
       log->info("checkpoint step {} saved to {} sink{}", step, sinks_.size(), sinks_.size() == 1 ? "" : "s");
     }
@@ -113,7 +130,18 @@ bool Checkpointer::save(std::int64_t step, const std::vector<double>& losses, co
 }
 
 void Checkpointer::flush() {
-  for (SinkHandle& s : sinks_) s.sink->flush();
+  // Every sink is flushed even if one fails; the failures are rethrown as the host's own
+  // Error: an exception object made by a plugin must not outlive its library, which is
+  // unloaded when the sinks are destroyed during unwinding (what() would then crash).
+  std::string failures;
+  for (SinkHandle& s : sinks_) {
+    try {
+      s.sink->flush();
+    } catch (const std::exception& e) {
+      failures += (failures.empty() ? "" : "\n") + s.label() + ": " + e.what();
+    }
+  }
+  if (!failures.empty()) throw Error(failures);
 }
 
 int Checkpointer::stop_requested() {

@@ -3,6 +3,8 @@
 #include <ATen/Context.h>
 #include <ATen/core/Generator.h>
 
+#include <mutex>
+
 #include "socrates/error.hpp"
 
 namespace fs = std::filesystem;

@@ -17,7 +17,7 @@ class StopSignals {
   static int pending();
   /// Forgets a received signal (tests).
   static void clear();
-  /// "SIGTERM", "SIGINT", or "signal N".
+  /// "SIGTERM", "SIGINT", or "a signal".
   static const char* name(int signo);
 };
 

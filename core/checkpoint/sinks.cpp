@@ -38,7 +38,7 @@ std::vector<SinkHandle> create_sinks(const Experiment& exp, const fs::path& run_
     const PluginUse use = default_local_sink(exp);
     host_logger()->info("checkpoints: no [[checkpoint.sinks]] configured; using the local sink with its defaults ({})",
                         (run_dir / "checkpoints").string());
-    out.push_back({"local", "default", use.library->create<CheckpointSink>(make_context(exp, use, run_dir))});
+    out.push_back({"local", "default sink", use.library->create<CheckpointSink>(make_context(exp, use, run_dir))});
   }
   return out;
 }

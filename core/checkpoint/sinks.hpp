@@ -14,7 +14,7 @@ namespace socrates {
 
 struct SinkHandle {
   std::string plugin;  // "local", "scp", ...
-  std::string slot;    // "checkpoint.sinks[0]", or "default" for the implicit local sink
+  std::string slot;    // "checkpoint.sinks[0]", or "default sink" for the implicit local sink
   std::shared_ptr<CheckpointSink> sink;
 
   /// A sink whose checkpoints live on this machine's disk: preferred when resuming.

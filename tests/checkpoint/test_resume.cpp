@@ -286,7 +286,7 @@ TEST_F(Resume, AFullCheckpointDiskStopsWithAClearErrorAndKeepsThePreviousCheckpo
   const std::string err = read_bytes(log);
   EXPECT_EQ(out, "rc=1\nstep-000000002: []\n") << err;  // only the previous checkpoint, and it verifies
   const fs::path dir = run_dir_of("full");
-  EXPECT_THAT(err, HasSubstr("checkpoint step 4 could not be saved: local sink: cannot write " +
+  EXPECT_THAT(err, HasSubstr("checkpoint step 4 could not be saved: checkpoint.sinks[0] (local): local sink: cannot write " +
                              (disk / ".tmp-step-000000004").string()));
   EXPECT_THAT(err, HasSubstr("No space left on device (the disk is full)"));
   EXPECT_THAT(err, HasSubstr("The previous checkpoint is intact. Fix the cause (free space, ...), then continue "
