@@ -190,6 +190,7 @@ TrainSummary train(const Experiment& exp, const fs::path& run_dir, const TrainOp
     summary.eval_losses = resumed->eval_losses;
     if (first_step == total) {
       log->info("the run is already complete ({} steps); nothing to do", total);
+      ckpt.flush();  // uploads what an earlier process left queued (scp sink)
       summary.steps = total;
       summary.adapter_dir = run_dir / "adapter";
       return summary;
