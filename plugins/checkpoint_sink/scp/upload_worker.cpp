@@ -21,7 +21,7 @@ std::string megabytes(std::uint64_t bytes) {
 
 std::string seconds(double s) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3g s", s);
+  std::snprintf(buf, sizeof buf, "%.6g s", s);
   return buf;
 }
 
