@@ -27,8 +27,9 @@ struct Generation {
 Generation generate(const CausalLM& model, const std::vector<std::vector<std::int64_t>>& prompts,
                     const SamplingParams& params);
 
-/// Picks the next token of each row of `logits` [B, vocab] (float32, CPU) per `params`,
-/// drawing from `gen`. Exposed for tests.
+/// Picks the next token of each row of `logits` [B, vocab] (float32, on any device) per
+/// `params`, drawing uniforms from the CPU generator `gen`; returns the ids on that device.
+/// Exposed for tests.
 at::Tensor sample_next(const at::Tensor& logits, const SamplingParams& params, at::Generator& gen);
 
 }  // namespace socrates
