@@ -162,7 +162,11 @@ void sample_rows(Run& run, const std::vector<std::size_t>& idx) {
     std::vector<std::vector<std::int64_t>> batch_prompts;
     for (std::size_t j = start; j < end; ++j) batch_prompts.push_back(std::move(prompts[order[j]]));
     p.seed = batch_seed(run.opts.seed, run.batches++);
+    const auto t0 = Clock::now();
     const Generation g = generate(run.model, batch_prompts, p);
+    host_logger()->debug("predict: sampled {} prompts of {}..{} tokens in {:.3f} s", batch_prompts.size(),
+                         batch_prompts.front().size(), batch_prompts.back().size(),
+                         std::chrono::duration<double>(Clock::now() - t0).count());
     for (std::size_t j = start; j < end; ++j) {
       const std::size_t i = idx[order[j]];
       const auto& t = g.tokens[j - start];

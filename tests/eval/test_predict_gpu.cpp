@@ -100,12 +100,17 @@ TEST_F(PredictGpu, ThroughputOnAHalfBillionParameterShape) {
   for (std::int64_t i = 0; i < 512; ++i) ex.push_back(example(i, 1, 7));
   PredictOptions s;
   s.batch_size = 64;
-  run(m, std::vector<Example>(ex.begin(), ex.begin() + 64), s);  // warm-up
-  const Predictions sp = run(m, ex, s);
-  const Predictions dp = run(m, ex, distribution(64));
+  // Each pass runs twice and the second is reported: the first use of a sequence length
+  // pays one-time kernel set-up (about 1 s per new prompt length on an H100).
+  auto warm = [&](const std::vector<Example>& rows, const PredictOptions& o) {
+    run(m, rows, o);
+    return run(m, rows, o);
+  };
+  const Predictions sp = warm(ex, s);
+  const Predictions dp = warm(ex, distribution(64));
   std::vector<Example> wide;
   for (std::int64_t i = 0; i < 128; ++i) wide.push_back(example(i, 0, 100));
-  const Predictions wp = run(m, wide, distribution(64));
+  const Predictions wp = warm(wide, distribution(64));
   std::cout << "Qwen2.5-0.5B shape, bf16, batch 64, ~" << m.tokenizer->encode(m.format->render_prompt(ex[0])).size()
             << "-token prompts:\n  sample (16 new tokens, no EOS from a random model): "
             << sp.stats.predictions_per_second << " rows/s\n  distribution, 7 levels: "
@@ -116,3 +121,4 @@ TEST_F(PredictGpu, ThroughputOnAHalfBillionParameterShape) {
 }
 
 }  // namespace
+

@@ -2,7 +2,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/ops/tensor.h>
+
+#include "generate/generation.hpp"
 
 #include "eval/answer_parse.hpp"
 #include "eval/predict.hpp"
@@ -129,6 +132,27 @@ TEST_F(Sample, StopTokensAreEosAndTheFormatsStopStrings) {
   const EvalModel& m = *flat_;
   // alpaca stops on <|endoftext|>, which is also the model's EOS: listed once.
   EXPECT_EQ(stop_token_ids(*m.model, *m.format, *m.tokenizer), (std::vector<std::int64_t>{151643}));
+}
+
+TEST(Sampler, DrawsFromTheFilteredSoftmax) {
+  // softmax([1, 3, 2, 0.5]) = [0.0871, 0.6439, 0.2369, 0.0321]; top-p 0.9 keeps {1, 2, 0}
+  // (0.88 < 0.9 without token 0) and renormalises. 20000 seeded draws: the standard error of
+  // a frequency is below 0.004, the tolerance 0.015.
+  const at::Tensor logits = at::tensor({1.0f, 3.0f, 2.0f, 0.5f}).view({1, 4});
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  SamplingParams p;
+  p.temperature = 1.0;
+  const double e[4] = {std::exp(1.0), std::exp(3.0), std::exp(2.0), std::exp(0.5)};
+  const double z = e[0] + e[1] + e[2] + e[3], z3 = e[0] + e[1] + e[2];
+  for (double top_p : {1.0, 0.9}) {
+    p.top_p = top_p;
+    std::vector<double> freq(4, 0.0);
+    for (int i = 0; i < 20000; ++i) freq[static_cast<std::size_t>(sample_next(logits, p, gen).item<std::int64_t>())] += 1.0 / 20000;
+    for (std::size_t k = 0; k < 4; ++k) {
+      const double want = top_p == 1.0 ? e[k] / z : (k == 3 ? 0.0 : e[k] / z3);
+      EXPECT_NEAR(freq[k], want, 0.015) << "top_p " << top_p << " token " << k;
+    }
+  }
 }
 
 TEST_F(Sample, RejectsZeroNewTokens) {
