@@ -105,7 +105,8 @@ TEST_F(Config, UnknownSectionSuggestsTheClosest) {
   fs::path exp = write("exp.toml", "[adaptr]\nr = 1\n");
   EXPECT_EQ(error(exp), at(exp, 1, 2) +
                             ": unknown section [adaptr]. Did you mean 'adapter'? Known sections: run, plugins, "
-                            "model, data, training, checkpoint, dataset, prompt, adapter, optimizer, parallelism, "
+                            "model, data, training, evaluation, checkpoint, dataset, prompt, adapter, optimizer, "
+                            "parallelism, "
                             "evaluators.");
 }
 
