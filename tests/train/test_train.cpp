@@ -34,7 +34,8 @@ class Train : public testing::Test {
     std::ofstream(exp) << "include = [\"" << (src / "experiments/quickstart.toml").string() << "\"]\n";
     sets.insert(sets.end(), {"run.name=" + name, "run.output_dir=" + (dir_ / "runs").string(),
                              "data.cache_dir=" + (dir_ / "cache").string(), "training.sample_generations=0",
-                             "training.eval_max_examples=16", "data.inspect_examples=0", "training.log_every=1"});
+                             "training.eval_max_examples=16", "data.inspect_examples=0", "training.log_every=1",
+                             "evaluation.max_examples=16"});
     PluginRegistry reg;
     Experiment e = Experiment::resolve(ExperimentFile::load(exp, sets), reg);
     run_dir_ = dir_ / "runs" / name;
