@@ -49,11 +49,11 @@ void write_rank_files(const fs::path& dir, const TrainingParts& parts) {
 }
 
 void write_shared_files(const fs::path& dir, const TrainingParts& parts, const TrainerState& state,
-                        const fs::path& run_dir) {
+                        const std::string& config_toml, const fs::path& run_dir) {
   make_dirs(dir / ckpt::kAdapterDir);
   parts.adapter->save(dir / ckpt::kAdapterDir);
   write_file_atomic(dir / ckpt::kTrainerState, trainer_state_json(state));
-  write_file_atomic(dir / ckpt::kConfig, read_text(run_dir / ckpt::kConfig));
+  write_file_atomic(dir / ckpt::kConfig, config_toml);
   write_file_atomic(dir / ckpt::kMetrics, read_text(run_dir / ckpt::kMetrics, /*missing_ok=*/true));
 }
 

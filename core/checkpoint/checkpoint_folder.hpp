@@ -26,10 +26,10 @@ struct TrainingParts {
 /// This rank's files: optimizer/rank-R-of-W.safetensors and rng/rank-R.safetensors.
 void write_rank_files(const std::filesystem::path& dir, const TrainingParts& parts);
 
-/// Rank 0's files: adapter/, trainer_state.json, and copies of `run_dir`'s
-/// config.resolved.toml and metrics.jsonl.
+/// Rank 0's files: adapter/, trainer_state.json, config.resolved.toml (`config_toml`, the
+/// resolved experiment) and a copy of `run_dir`'s metrics.jsonl.
 void write_shared_files(const std::filesystem::path& dir, const TrainingParts& parts, const TrainerState& state,
-                        const std::filesystem::path& run_dir);
+                        const std::string& config_toml, const std::filesystem::path& run_dir);
 
 /// The metrics the manifest records: every number metrics.jsonl holds for `step`, named
 /// "<kind>.<name>" ("train.loss", "eval.loss", ...), and "train.loss" = `loss` always.

@@ -18,7 +18,12 @@ namespace socrates {
 
 Checkpointer::Checkpointer(const Experiment& exp, fs::path run_dir, TrainingParts parts, Parallelism& par,
                            TrainerState base, LrSchedule sched)
-    : run_dir_(std::move(run_dir)), parts_(parts), par_(&par), base_(std::move(base)), sched_(std::move(sched)) {
+    : run_dir_(std::move(run_dir)),
+      parts_(parts),
+      par_(&par),
+      base_(std::move(base)),
+      sched_(std::move(sched)),
+      config_toml_(exp.to_toml()) {
   const ConfigSection c = exp.section("checkpoint");
   save_every_ = c.get<std::int64_t>("save_every");
   if (save_every_ < 0) throw c.error("save_every", "must be >= 0 (0: save only at the end), got " + std::to_string(save_every_));
@@ -93,7 +98,7 @@ bool Checkpointer::save(std::int64_t step, const std::vector<double>& losses, co
       s.next_lr = sched_.at(step);
       s.losses = losses;
       s.eval_losses = eval_losses;
-      write_shared_files(stage, parts_, s, run_dir_);
+      write_shared_files(stage, parts_, s, config_toml_, run_dir_);
     }
     par_->barrier();
     if (parts_.rank == 0) {

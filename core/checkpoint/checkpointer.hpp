@@ -55,6 +55,7 @@ class Checkpointer {
   Parallelism* par_;
   TrainerState base_;
   LrSchedule sched_;
+  std::string config_toml_;  // the resolved experiment, saved with every checkpoint
   std::int64_t save_every_ = 0;
   bool continue_on_error_ = false;
   std::vector<SinkHandle> sinks_;
