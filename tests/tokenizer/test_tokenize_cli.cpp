@@ -8,6 +8,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "run_cli.hpp"
+
 #include "tokenizer_test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -16,34 +18,11 @@ using ::testing::HasSubstr;
 namespace socrates {
 namespace {
 
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
+using Result = test::CliResult;
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+std::string quote(const std::string& s) { return test::shell_quote(s); }
 
-Result run_cli(const std::string& args, const fs::path& dir) {
-  const fs::path err = dir / "stderr.txt";
-  const std::string cmd = quote(SOCRATES_EXE) + " tokenize " + args + " 2>" + quote(err.string());
-  Result r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  std::ifstream in(err);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  r.err = ss.str();
-  return r;
-}
+Result run_cli(const std::string& args, const fs::path& dir) { return test::run_socrates("tokenize " + args, dir); }
 
 class TokenizeCli : public ::testing::Test {
  protected:
