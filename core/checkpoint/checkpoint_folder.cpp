@@ -7,10 +7,10 @@
 
 #include "checkpoint/durable.hpp"
 #include "checkpoint/layout.hpp"
-#include "checkpoint/manifest.hpp"
+#include "io/manifest.hpp"
 #include "checkpoint/rng_state.hpp"
-#include "run/host_services.hpp"
-#include "run/run_dir.hpp"
+#include "plugin/host_services.hpp"
+#include "io/atomic_file.hpp"
 #include "socrates/error.hpp"
 
 namespace fs = std::filesystem;

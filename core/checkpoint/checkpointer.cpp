@@ -10,25 +10,24 @@
 #include "checkpoint/layout.hpp"
 #include "checkpoint/locate.hpp"
 #include "log/logging.hpp"
-#include "run/run_dir.hpp"
+#include "io/atomic_file.hpp"
 
 namespace fs = std::filesystem;
 
 namespace socrates {
 
-Checkpointer::Checkpointer(const Experiment& exp, fs::path run_dir, TrainingParts parts, Parallelism& par,
-                           TrainerState base, LrSchedule sched)
+Checkpointer::Checkpointer(const CheckpointSettings& settings, std::string config_toml, fs::path run_dir,
+                           std::vector<SinkHandle> sinks, TrainingParts parts, Parallelism& par, TrainerState base,
+                           std::function<double(std::int64_t)> lr_at)
     : run_dir_(std::move(run_dir)),
       parts_(parts),
       par_(&par),
       base_(std::move(base)),
-      sched_(std::move(sched)),
-      config_toml_(exp.to_toml()) {
-  const ConfigSection c = exp.section("checkpoint");
-  save_every_ = c.get<std::int64_t>("save_every");
-  if (save_every_ < 0) throw c.error("save_every", "must be >= 0 (0: save only at the end), got " + std::to_string(save_every_));
-  continue_on_error_ = c.get<std::string>("on_save_error") == "continue";
-  sinks_ = create_sinks(exp, run_dir_);
+      lr_at_(std::move(lr_at)),
+      config_toml_(std::move(config_toml)),
+      save_every_(settings.save_every),
+      continue_on_error_(settings.continue_on_error),
+      sinks_(std::move(sinks)) {
   // Staged checkpoints of an earlier process that died before it finished a save.
   const fs::path staging = run_dir_ / ckpt::kStagingDir;
   std::error_code ec;
@@ -70,7 +69,7 @@ std::optional<TrainerState> Checkpointer::resume() {
   last_saved_ = saved.step;
   log->info("resumed from checkpoint step {} of {} ({}, {}): epoch {:.2f}, next lr {:.4g}", saved.step,
             saved.total_steps, found->source, found->fetched ? "fetched" : found->dir.string(), saved.epoch,
-            sched_.at(saved.step));
+            lr_at_(saved.step));
   return saved;
 }
 
@@ -95,7 +94,7 @@ bool Checkpointer::save(std::int64_t step, const std::vector<double>& losses, co
       s.step = step;
       s.data_position = step;
       s.epoch = static_cast<double>(step) / static_cast<double>(std::max<std::int64_t>(1, s.steps_per_epoch));
-      s.next_lr = sched_.at(step);
+      s.next_lr = lr_at_(step);
       s.losses = losses;
       s.eval_losses = eval_losses;
       write_shared_files(stage, parts_, s, config_toml_, run_dir_);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -12,18 +13,19 @@
 #include "checkpoint/signals.hpp"
 #include "checkpoint/sinks.hpp"
 #include "checkpoint/trainer_state.hpp"
-#include "config/experiment.hpp"
+#include "config/settings.hpp"
 #include "socrates/parallelism.hpp"
-#include "train/lr_schedule.hpp"
 
 namespace socrates {
 
 class Checkpointer {
  public:
-  /// Reads [checkpoint], creates the sinks and installs the signal handlers. `base` is
-  /// describe_training()'s state of this run at step 0.
-  Checkpointer(const Experiment& exp, std::filesystem::path run_dir, TrainingParts parts, Parallelism& par,
-               TrainerState base, LrSchedule sched);
+  /// Takes the run's sinks (create_sinks()) and installs the signal handlers. `config_toml`
+  /// is the resolved experiment, saved with every checkpoint; `base` is this run's state at
+  /// step 0; `lr_at(step)` is the learning rate of step `step`.
+  Checkpointer(const CheckpointSettings& settings, std::string config_toml, std::filesystem::path run_dir,
+               std::vector<SinkHandle> sinks, TrainingParts parts, Parallelism& par, TrainerState base,
+               std::function<double(std::int64_t)> lr_at);
 
   /// Restores the newest complete, verified checkpoint over all sinks: checks that this
   /// run's settings match it, loads adapter, optimizer and RNG states, and rewrites
@@ -54,7 +56,7 @@ class Checkpointer {
   TrainingParts parts_;
   Parallelism* par_;
   TrainerState base_;
-  LrSchedule sched_;
+  std::function<double(std::int64_t)> lr_at_;
   std::string config_toml_;  // the resolved experiment, saved with every checkpoint
   std::int64_t save_every_ = 0;
   bool continue_on_error_ = false;

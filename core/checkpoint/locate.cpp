@@ -4,7 +4,7 @@
 
 #include "checkpoint/durable.hpp"
 #include "checkpoint/layout.hpp"
-#include "checkpoint/manifest.hpp"
+#include "io/manifest.hpp"
 #include "log/logging.hpp"
 
 namespace fs = std::filesystem;

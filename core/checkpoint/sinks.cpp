@@ -2,7 +2,7 @@
 
 #include "log/logging.hpp"
 #include "plugin/plugin_registry.hpp"
-#include "run/components.hpp"
+#include "plugin/components.hpp"
 
 namespace fs = std::filesystem;
 
@@ -14,8 +14,8 @@ namespace {
 // [[checkpoint.sinks]] plugin = "local".
 PluginUse default_local_sink(const Experiment& exp) {
   PluginRegistry registry;
-  for (const std::string& dir : exp.section("plugins").get<std::vector<std::string>>("paths")) registry.scan(dir);
-  for (const fs::path& dir : default_plugin_dirs()) registry.scan(dir);
+  for (const fs::path& dir : exp.settings().plugins.paths) registry.scan(dir);
+  registry.scan_defaults();
   std::shared_ptr<PluginLibrary> lib = registry.find(CheckpointSink::kConcern, "local");
   Table values;
   std::map<std::string, std::string, std::less<>> origins;

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "log/logging.hpp"
-#include "run/components.hpp"
+#include "plugin/components.hpp"
 
 namespace socrates::cli {
 
@@ -44,7 +44,7 @@ bool parse(const std::vector<std::string>& args, po::options_description& opts,
 
 PluginRegistry default_registry() {
   PluginRegistry r;
-  for (const auto& dir : default_plugin_dirs()) r.scan(dir);
+  r.scan_defaults();
   return r;
 }
 

@@ -5,7 +5,7 @@
 #include "data/batching.hpp"
 #include "data/inspect.hpp"
 #include "log/logging.hpp"
-#include "train/pipeline.hpp"
+#include "data/pipeline.hpp"
 
 namespace socrates::cli {
 
@@ -35,12 +35,12 @@ int cmd_data_inspect(const std::vector<std::string>& args) {
     std::cout << render_example(*data.dataset, part, i, set, *data.tokenizer) << "\n";
   double padding = 0.0;
   if (part == Partition::train && set.size() > 0) {
-    const ConfigSection t = exp.section("training");
+    const TrainingSettings& t = exp.settings().training;
     BatchPlanOptions bo;
-    bo.global_batch = t.get<std::int64_t>("global_batch_size");
-    bo.micro_batch = t.get<std::int64_t>("micro_batch_size");
-    bo.seed = static_cast<std::uint64_t>(exp.section("run").get<std::int64_t>("seed"));
-    bo.length_bucketing = t.get<bool>("length_bucketing");
+    bo.global_batch = t.global_batch_size;
+    bo.micro_batch = t.micro_batch_size;
+    bo.seed = exp.settings().run.seed;
+    bo.length_bucketing = t.length_bucketing;
     padding = plan_batches(set, bo).padding_ratio;
   }
   std::cout << dataset_stats(*data.dataset, part, set, padding) << "\n";

@@ -11,10 +11,11 @@
 #include "eval/prediction_io.hpp"
 #include "eval/report.hpp"
 #include "log/logging.hpp"
-#include "run/adapter_io.hpp"
-#include "run/run_dir.hpp"
+#include "model/adapter_io.hpp"
+#include "io/atomic_file.hpp"
+#include "io/run_dir.hpp"
 #include "socrates/error.hpp"
-#include "train/pipeline.hpp"
+#include "data/pipeline.hpp"
 
 namespace fs = std::filesystem;
 
@@ -95,7 +96,8 @@ int cmd_eval(const std::vector<std::string>& args) {
   if (is_run && !fs::exists(config))
     throw Error(target + ": not a run directory (no config.resolved.toml); give a run directory or an experiment file");
   Experiment exp = load_experiment(config.string(), sets, registry);
-  const fs::path run_dir = is_run ? fs::path(target) : create_run_dir(exp);
+  const fs::path run_dir =
+      is_run ? fs::path(target) : create_run_dir(exp.settings().run.output_dir, exp.settings().run.name, exp.to_toml());
   if (!is_run) log_to_file(run_dir / "run.log");
   auto log = host_logger();
 
@@ -116,7 +118,7 @@ int cmd_eval(const std::vector<std::string>& args) {
     }
   }
 
-  const EvalSettings s = eval_settings(exp);
+  const EvaluationSettings& s = exp.settings().evaluation;
   auto evaluators = make_evaluators(exp, run_dir);
   if (evaluators.empty())
     throw ConfigError(config.string() + ": no [[evaluators]]; add e.g. [[evaluators]] plugin = \"wasserstein\"");

@@ -4,7 +4,7 @@
 #include "checkpoint/latest_run.hpp"
 #include "cli/cli.hpp"
 #include "log/logging.hpp"
-#include "run/run_dir.hpp"
+#include "io/run_dir.hpp"
 #include "train/trainer.hpp"
 
 namespace socrates::cli {
@@ -91,10 +91,9 @@ int cmd_run(const std::vector<std::string>& args) {
   check_components(exp, {});
   std::optional<std::filesystem::path> reuse;
   if (resume == "auto") {
-    const ConfigSection run = exp.section("run");
-    reuse = latest_run_dir(run.get<std::string>("output_dir"), run.get<std::string>("name"));
+    reuse = latest_run_dir(exp.settings().run.output_dir, exp.settings().run.name);
   }
-  const auto dir = reuse ? *reuse : create_run_dir(exp);
+  const auto dir = reuse ? *reuse : create_run_dir(exp.settings().run.output_dir, exp.settings().run.name, exp.to_toml());
   log_to_file(dir / "run.log");
   auto log = host_logger();
   if (reuse) {

@@ -9,8 +9,8 @@
 #include "io/safetensors_writer.hpp"
 #include "log/logging.hpp"
 #include "model/causal_lm.hpp"
-#include "run/adapter_io.hpp"
-#include "run/run_dir.hpp"
+#include "model/adapter_io.hpp"
+#include "io/atomic_file.hpp"
 
 namespace fs = std::filesystem;
 

@@ -6,7 +6,7 @@
 #include "generate/generation.hpp"
 #include "log/logging.hpp"
 #include "model/causal_lm.hpp"
-#include "run/adapter_io.hpp"
+#include "model/adapter_io.hpp"
 #include "tokenizer/bpe_tokenizer.hpp"
 
 namespace fs = std::filesystem;

@@ -98,8 +98,7 @@ int cmd_plugins_describe(const std::vector<std::string>& args) {
   }
   auto describe_one = [&](const PluginInfo& i) {
     std::string slot;
-    for (const SlotSpec& s : plugin_slots())
-      if (s.concern == i.concern) slot = s.multiple ? "[[" + s.path + "]]" : "[" + s.path + "]";
+    if (const ConcernSpec* s = find_concern(i.concern)) slot = s->multiple ? "[[" + s->slot + "]]" : "[" + s->slot + "]";
     emit(std::cout, i.name + " (" + i.concern + ")",
          i.description + (md ? "  \nVersion " : ". Version ") + i.version + "; select with `plugin = \"" + i.name +
              "\"` in " + slot + ".",

@@ -218,8 +218,8 @@ int cmd_predict(const std::vector<std::string>& args) {
     if (!device.empty()) sets.push_back("run.device=" + device);
     if (!dtype.empty()) sets.push_back("model.dtype=" + dtype);
     Experiment exp = load_experiment(file.string(), sets, registry);
-    if (!seed) seed = exp.section("run").get<std::int64_t>("seed");
-    if (po_.max_len == 0) po_.max_len = exp.section("data").get<std::int64_t>("max_seq_len");
+    if (!seed) seed = static_cast<std::int64_t>(exp.settings().run.seed);
+    if (po_.max_len == 0) po_.max_len = exp.settings().data.max_seq_len;
     m = open_eval_model(exp, run_dir, adapter);
     what = file.string() + (adapter ? " + adapter " + adapter->string() : "");
   } else {

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <sstream>
 
-#include <c10/core/Device.h>
-#include <c10/util/Exception.h>
 #include <toml++/toml.h>
 
 #include "config/toml_value.hpp"
@@ -13,19 +11,6 @@
 namespace fs = std::filesystem;
 
 namespace socrates {
-
-const std::vector<SlotSpec>& plugin_slots() {
-  static const std::vector<SlotSpec> slots = {
-      {"dataset", "dataset", false},
-      {"prompt", "prompt_format", false},
-      {"adapter", "adapter", false},
-      {"optimizer", "optimizer", false},
-      {"parallelism", "parallelism", false},
-      {"checkpoint.sinks", "checkpoint_sink", true},
-      {"evaluators", "evaluator", true},
-  };
-  return slots;
-}
 
 namespace {
 OptionSpec opt(const char* key, socrates_option_type type, const char* def, const char* doc,
@@ -151,7 +136,7 @@ std::string describe(const Value& v) {
 
 class Resolver {
  public:
-  Resolver(ExperimentFile& f, PluginRegistry& r) : file_(f), registry_(r) {}
+  Resolver(ExperimentFile& f, PluginCatalog& c) : file_(f), catalog_(c) {}
 
   std::string at(const std::string& dotted) const {
     std::string o = file_.origin(dotted);
@@ -216,44 +201,38 @@ class Resolver {
     }
   }
 
-  PluginUse use_plugin(Table& table, const SlotSpec& slot, const std::string& dotted) {
+  PluginUse use_plugin(Table& table, const ConcernSpec& slot, const std::string& dotted) {
     auto p = table.find("plugin");
     if (p == table.end() || !p->second.is<std::string>()) {
       throw ConfigError(at(dotted) + ": [" + dotted + "] needs `plugin = \"<name>\"`. Known " + slot.concern +
                         " plugins: " + known_names(slot.concern) + ".");
     }
     const std::string name = p->second.as<std::string>();
-    std::shared_ptr<PluginLibrary> lib;
+    CatalogEntry lib;
     try {
-      lib = registry_.find(slot.concern, name);
+      lib = catalog_.find_plugin(slot.concern, name);
     } catch (const PluginError& e) {
       throw ConfigError(at(dotted + ".plugin") + ": " + e.what());
     }
     Table values = table;
     values.erase("plugin");
     const std::string owner = "[" + dotted + "] (plugin '" + name + "')";
-    validate(values, lib->info().options, dotted, owner);
+    validate(values, *lib.options, dotted, owner);
     Table with_plugin = values;
     with_plugin.emplace("plugin", Value(name));
     table = std::move(with_plugin);
     std::map<std::string, std::string, std::less<>> origins;
     for (const auto& [k, v] : values) origins[k] = file_.origin(dotted + "." + k);
-    return PluginUse{dotted, slot.concern, name, ConfigSection(dotted, std::move(values), std::move(origins)), lib};
+    return PluginUse{dotted, slot.concern, name, ConfigSection(dotted, std::move(values), std::move(origins)), lib.library};
   }
 
-  std::vector<std::string> names_of(const std::string& concern) const {
-    std::vector<std::string> out;
-    for (const auto& lib : registry_.list())
-      if (lib->info().concern == concern) out.push_back(lib->info().name);
-    return out;
-  }
   std::string known_names(const std::string& concern) const {
-    auto n = names_of(concern);
+    auto n = catalog_.names(concern);
     return n.empty() ? "none" : join(n);
   }
 
   ExperimentFile& file_;
-  PluginRegistry& registry_;
+  PluginCatalog& catalog_;
 };
 
 Table* child_table(Table& root, const std::string& name) {
@@ -263,16 +242,16 @@ Table* child_table(Table& root, const std::string& name) {
 
 }  // namespace
 
-Experiment Experiment::resolve(ExperimentFile file, PluginRegistry& registry) {
+Experiment Experiment::resolve(ExperimentFile file, PluginCatalog& catalog) {
   Experiment exp;
   exp.file_ = std::move(file);
   Table& root = exp.file_.root();
-  Resolver r(exp.file_, registry);
+  Resolver r(exp.file_, catalog);
 
   std::vector<std::string> top;  // every known top-level name
   for (const auto& [name, schema] : host_sections()) top.push_back(name);
-  for (const SlotSpec& s : plugin_slots())
-    if (s.path.find('.') == std::string::npos) top.push_back(s.path);
+  for (const ConcernSpec& s : concerns())
+    if (s.slot.find('.') == std::string::npos) top.push_back(s.slot);
 
   for (const auto& [key, value] : root) {
     if (std::find(top.begin(), top.end(), key) == top.end()) {
@@ -289,56 +268,54 @@ Experiment Experiment::resolve(ExperimentFile file, PluginRegistry& registry) {
     }
     Table& t = it == root.end() ? root.emplace(name, Value(Table{})).first->second.as<Table>() : it->second.as<Table>();
     std::vector<std::string> children;
-    for (const SlotSpec& s : plugin_slots())
-      if (s.path.rfind(name + ".", 0) == 0) children.push_back(s.path.substr(name.size() + 1));
+    for (const ConcernSpec& s : concerns())
+      if (s.slot.rfind(name + ".", 0) == 0) children.push_back(s.slot.substr(name.size() + 1));
     r.validate(t, schema, name, "[" + name + "]", children);
   }
-  for (const std::string& dir : exp.section("plugins").get<std::vector<std::string>>("paths")) registry.scan(dir);
-  for (const fs::path& dir : default_plugin_dirs()) registry.scan(dir);
+  for (const fs::path& dir : PluginSettings::from(exp.section("plugins")).paths) catalog.scan(dir);
+  catalog.scan_defaults();
+  RunSettings::from(exp.section("run"));  // checks the device before any plugin is looked up
 
-  {
-    const ConfigSection run = exp.section("run");
-    const std::string device = run.get<std::string>("device");
-    try {
-      c10::Device d(device);
-      (void)d;
-    } catch (const c10::Error&) {
-      throw ConfigError(r.at("run.device") + ": 'run.device' must be cpu, cuda or cuda:N, got \"" + device + "\".");
-    }
-  }
-
-  for (const SlotSpec& slot : plugin_slots()) {
-    const auto dot = slot.path.find('.');
+  for (const ConcernSpec& slot : concerns()) {
+    const auto dot = slot.slot.find('.');
     Table* parent = &root;
-    std::string leaf = slot.path;
+    std::string leaf = slot.slot;
     if (dot != std::string::npos) {
-      parent = child_table(root, slot.path.substr(0, dot));
-      leaf = slot.path.substr(dot + 1);
+      parent = child_table(root, slot.slot.substr(0, dot));
+      leaf = slot.slot.substr(dot + 1);
     }
     if (!parent) continue;
     auto it = parent->find(leaf);
+    if (it == parent->end() && !slot.default_plugin.empty() && !slot.multiple) {
+      Table t;
+      t.emplace("plugin", Value(slot.default_plugin));
+      it = parent->emplace(leaf, Value(std::move(t))).first;
+      exp.file_.set_origin(slot.slot, "default");
+      exp.file_.set_origin(slot.slot + ".plugin", "default");
+    }
     if (it == parent->end()) continue;
     if (!slot.multiple) {
       if (!it->second.is<Table>()) {
-        throw ConfigError(r.at(slot.path) + ": '" + slot.path + "' must be a table ([" + slot.path + "]), got " +
+        throw ConfigError(r.at(slot.slot) + ": '" + slot.slot + "' must be a table ([" + slot.slot + "]), got " +
                           describe(it->second));
       }
-      exp.plugins_.push_back(r.use_plugin(it->second.as<Table>(), slot, slot.path));
+      exp.plugins_.push_back(r.use_plugin(it->second.as<Table>(), slot, slot.slot));
       continue;
     }
     if (!it->second.is<Array>()) {
-      throw ConfigError(r.at(slot.path) + ": '" + slot.path + "' must be an array of tables ([[" + slot.path +
+      throw ConfigError(r.at(slot.slot) + ": '" + slot.slot + "' must be an array of tables ([[" + slot.slot +
                         "]]), got " + describe(it->second));
     }
     Array& items = it->second.as<Array>();
     for (std::size_t i = 0; i < items.size(); ++i) {
-      const std::string dotted = slot.path + "[" + std::to_string(i) + "]";
+      const std::string dotted = slot.slot + "[" + std::to_string(i) + "]";
       if (!items[i].is<Table>()) {
-        throw ConfigError(r.at(dotted) + ": entries of '" + slot.path + "' must be tables ([[" + slot.path + "]])");
+        throw ConfigError(r.at(dotted) + ": entries of '" + slot.slot + "' must be tables ([[" + slot.slot + "]])");
       }
       exp.plugins_.push_back(r.use_plugin(items[i].as<Table>(), slot, dotted));
     }
   }
+  exp.settings_ = HostSettings::from(exp);
   return exp;
 }
 
@@ -368,7 +345,7 @@ std::string Experiment::to_toml() const {
      << "# Every option is explicit and every path absolute: `socrates run <this file>` reruns it.\n";
   std::vector<std::string> order;
   for (const auto& [name, schema] : host_sections()) order.push_back(name);
-  for (const SlotSpec& s : plugin_slots()) order.push_back(s.path);
+  for (const ConcernSpec& s : concerns()) order.push_back(s.slot);
   os << to_toml_document(root(), order);
   return os.str();
 }

@@ -7,21 +7,14 @@
 #include <string_view>
 #include <vector>
 
+#include "config/concerns.hpp"
 #include "config/experiment_file.hpp"
+#include "config/plugin_catalog.hpp"
 #include "config/schema.hpp"
-#include "plugin/plugin_registry.hpp"
+#include "config/settings.hpp"
 #include "socrates/config.hpp"
 
 namespace socrates {
-
-/// A place in the experiment that selects plugins: "[adapter] plugin = ..." or, when
-/// `multiple`, an array of tables such as [[evaluators]].
-struct SlotSpec {
-  std::string path;  // "adapter", "checkpoint.sinks", "evaluators"
-  std::string concern;
-  bool multiple = false;
-};
-const std::vector<SlotSpec>& plugin_slots();
 
 /// Sections the host itself reads ([run], [plugins], ...), with their schemas.
 const std::vector<std::pair<std::string, Schema>>& host_sections();
@@ -37,16 +30,19 @@ struct PluginUse {
 
 class Experiment {
  public:
-  /// Validates `file`. The [plugins] paths are scanned into `registry` first. Throws
+  /// Validates `file`. The [plugins] paths are scanned into `catalog` first. Throws
   /// ConfigError (file:line:col, with a "did you mean") for unknown sections or keys,
   /// wrong types, values outside their choices and missing required keys, and for
-  /// unknown plugins (listing the known ones).
-  static Experiment resolve(ExperimentFile file, PluginRegistry& registry);
+  /// unknown plugins (listing the known ones). A slot with a default plugin ([objective])
+  /// is filled in when absent.
+  static Experiment resolve(ExperimentFile file, PluginCatalog& catalog);
 
   const ExperimentFile& source() const { return file_; }
   const Table& root() const { return file_.root(); }
   /// A host section ("run", "plugins", ...), validated and with defaults.
   ConfigSection section(std::string_view name) const;
+  /// The host sections, typed and checked.
+  const HostSettings& settings() const { return settings_; }
   const std::vector<PluginUse>& plugins() const { return plugins_; }
   /// The plugins of a slot path ("adapter", "evaluators"), in file order.
   std::vector<const PluginUse*> plugins_in(std::string_view slot_path) const;
@@ -58,6 +54,7 @@ class Experiment {
  private:
   ExperimentFile file_;
   std::vector<PluginUse> plugins_;
+  HostSettings settings_;
 };
 
 }  // namespace socrates

@@ -6,7 +6,7 @@
 
 #include "io/atomic_file.hpp"
 #include "io/mapped_file.hpp"
-#include "util/sha256.hpp"
+#include "io/sha256.hpp"
 
 namespace fs = std::filesystem;
 

@@ -1,9 +1,11 @@
 #include "eval/eval_model.hpp"
 
 #include "log/logging.hpp"
-#include "run/adapter_io.hpp"
-#include "run/host_services.hpp"
-#include "train/pipeline.hpp"
+#include "model/adapter_io.hpp"
+#include "plugin/host_services.hpp"
+#include "data/pipeline.hpp"
+#include "model/model_loader.hpp"
+#include "plugin/components.hpp"
 
 namespace fs = std::filesystem;
 
@@ -44,13 +46,13 @@ void attach(EvalModel& m, const PluginRegistry& registry, const std::optional<fs
 EvalModel open_eval_model(const Experiment& exp, const fs::path& run_dir, const std::optional<fs::path>& adapter_dir) {
   EvalModel m;
   m.format = make_component<PromptFormat>(exp, "prompt", run_dir);
-  m.tokenizer = load_tokenizer(exp);
-  m.model = load_model(exp);
+  m.tokenizer = load_tokenizer(exp.settings().model, exp.source().file());
+  m.model = load_model(exp.settings().model, exp.settings().run);
   if (adapter_dir) {
     // The lora plugin: from the default directories and the experiment's [plugins] paths.
     PluginRegistry registry;
-    for (const fs::path& dir : default_plugin_dirs()) registry.scan(dir);
-    for (const std::string& dir : exp.section("plugins").get<std::vector<std::string>>("paths")) registry.scan(dir);
+    registry.scan_defaults();
+    for (const fs::path& dir : exp.settings().plugins.paths) registry.scan(dir);
     attach(m, registry, adapter_dir);
   }
   return m;

@@ -5,59 +5,19 @@
 
 #include <fmt/format.h>
 
+#include "eval/predict_sharded.hpp"
 #include "eval/prediction_io.hpp"
 #include "eval/report.hpp"
 #include "log/logging.hpp"
-#include "run/components.hpp"
+#include "plugin/components.hpp"
 #include "socrates/error.hpp"
 
 namespace fs = std::filesystem;
 
 namespace socrates {
 
-Partition parse_partition(const std::string& name) {
-  if (name == "train") return Partition::train;
-  if (name == "validation") return Partition::validation;
-  if (name == "test") return Partition::test;
-  throw ConfigError("unknown partition '" + name + "'; use validation or test");
-}
-
-EvalSettings eval_settings(const Experiment& exp) {
-  const ConfigSection e = exp.section("evaluation");
-  EvalSettings s;
-  const std::string mode = e.get<std::string>("mode");
-  s.predict.mode = mode == "distribution" ? PredictMode::distribution : PredictMode::sample;
-  s.predict.temperature = e.get<double>("temperature");
-  s.predict.top_p = e.get<double>("top_p");
-  const std::int64_t seed = e.get<std::int64_t>("seed");
-  s.predict.seed = static_cast<std::uint64_t>(seed >= 0 ? seed : exp.section("run").get<std::int64_t>("seed"));
-  s.predict.max_new_tokens = e.get<std::int64_t>("max_new_tokens");
-  s.predict.batch_size = e.get<std::int64_t>("batch_size");
-  s.predict.max_levels = e.get<std::int64_t>("max_levels");
-  s.predict.max_len = exp.section("data").get<std::int64_t>("max_seq_len");
-  if (s.predict.temperature < 0) throw e.error("temperature", "must be >= 0 (0 = greedy)");
-  if (s.predict.top_p <= 0 || s.predict.top_p > 1) throw e.error("top_p", "must be in (0, 1]");
-  if (s.predict.max_new_tokens < 1) throw e.error("max_new_tokens", "must be at least 1");
-  if (s.predict.batch_size < 1) throw e.error("batch_size", "must be at least 1");
-  if (s.predict.max_levels < 2) throw e.error("max_levels", "must be at least 2");
-  s.split = parse_partition(e.get<std::string>("split"));
-  s.final_split = parse_partition(e.get<std::string>("final_split"));
-  s.during_training = e.get<bool>("during_training");
-  s.compare_base = e.get<bool>("compare_base");
-  s.max_examples = e.get<std::int64_t>("max_examples");
-  if (s.max_examples < 0) throw e.error("max_examples", "must be >= 0 (0 = all)");
-  return s;
-}
-
 std::vector<NamedEvaluator> make_evaluators(const Experiment& exp, const fs::path& run_dir) {
-  std::vector<NamedEvaluator> out;
-  std::map<std::string, int> seen;
-  for (const PluginUse* use : exp.plugins_in("evaluators")) {
-    const int k = ++seen[use->name];
-    auto ev = use->library->create<Evaluator>(make_context(exp, *use, run_dir));
-    out.emplace_back(k == 1 ? use->name : use->name + "#" + std::to_string(k), std::move(ev));
-  }
-  return out;
+  return make_components<Evaluator>(exp, "evaluators", run_dir);
 }
 
 std::vector<Example> eval_examples(const Dataset& data, Partition part, std::int64_t max_examples) {
@@ -81,8 +41,10 @@ EvalRun score_rows(std::vector<PredictionRow> rows, const std::vector<NamedEvalu
 
 EvalRun evaluate_model(const CausalLM& model, const PromptFormat& format, const BpeTokenizer& tok,
                        const std::vector<Example>& examples, const std::vector<NamedEvaluator>& evaluators,
-                       const PredictOptions& opts, std::string label, std::vector<std::string>* texts) {
-  Predictions p = predict(model, format, tok, examples, opts);
+                       const PredictOptions& opts, std::string label, std::vector<std::string>* texts,
+                       Parallelism* par) {
+  Predictions p = par ? predict_sharded(model, format, tok, examples, opts, *par)
+                      : predict(model, format, tok, examples, opts);
   EvalRun run = score_rows(std::move(p.rows), evaluators, std::move(label),
                            opts.mode == PredictMode::distribution ? "distribution" : "sample");
   run.predictions_per_second = p.stats.predictions_per_second;

@@ -10,29 +10,18 @@
 #include <vector>
 
 #include "config/experiment.hpp"
+#include "config/settings.hpp"
 #include "eval/eval_run.hpp"
 #include "eval/predict.hpp"
 #include "socrates/dataset.hpp"
 #include "socrates/evaluator.hpp"
+#include "socrates/parallelism.hpp"
 
 namespace socrates {
 
 class CausalLM;
 class PromptFormat;
 class BpeTokenizer;
-
-/// The [evaluation] section, read once.
-struct EvalSettings {
-  PredictOptions predict;
-  Partition split = Partition::validation;  // during training
-  Partition final_split = Partition::test;  // after training and `socrates eval`
-  bool during_training = true;
-  bool compare_base = true;
-  std::int64_t max_examples = 0;
-};
-
-EvalSettings eval_settings(const Experiment& exp);
-Partition parse_partition(const std::string& name);
 
 /// The experiment's [[evaluators]], named by plugin (a repeated plugin gets "#2", "#3").
 using NamedEvaluator = std::pair<std::string, std::shared_ptr<Evaluator>>;
@@ -46,10 +35,12 @@ std::vector<Example> eval_examples(const Dataset& data, Partition part, std::int
 EvalRun score_rows(std::vector<PredictionRow> rows, const std::vector<NamedEvaluator>& evaluators, std::string label,
                    std::string mode);
 
-/// Predicts every example with `model` and scores the predictions.
+/// Predicts every example with `model` and scores the predictions. With `par`, the
+/// predictions are spread over its ranks and every rank gets (and scores) all of them.
 EvalRun evaluate_model(const CausalLM& model, const PromptFormat& format, const BpeTokenizer& tok,
                        const std::vector<Example>& examples, const std::vector<NamedEvaluator>& evaluators,
-                       const PredictOptions& opts, std::string label, std::vector<std::string>* texts = nullptr);
+                       const PredictOptions& opts, std::string label, std::vector<std::string>* texts = nullptr,
+                       Parallelism* par = nullptr);
 
 /// Every evaluator metric of `run`, flat ("wasserstein", "accuracy.exact_match", ...).
 std::map<std::string, double> flat_metrics(const EvalRun& run);

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "run/run_dir.hpp"
+#include "io/atomic_file.hpp"
 #include "socrates/error.hpp"
 
 namespace socrates::plot {

@@ -72,18 +72,6 @@ std::int64_t placeholder_response(const Example& ex) {
   return 0;
 }
 
-PredictionRow base_row(const Example& ex) {
-  PredictionRow r;
-  r.study_id = ex.study_id;
-  r.condition_num = ex.condition_num;
-  r.task_num = ex.task_num;
-  r.participant = ex.participant;
-  if (ex.response) r.response = static_cast<double>(*ex.response);
-  r.scale_min = ex.scale_min;
-  r.scale_max = ex.scale_max;
-  r.demographic = ex.demographic;
-  return r;
-}
 
 /// The seed of batch `index`: a SplitMix64 step over (seed, index).
 std::uint64_t batch_seed(std::uint64_t seed, std::uint64_t index) {
@@ -256,6 +244,19 @@ std::vector<std::size_t> distribution_rows(Run& run, const std::vector<std::size
 }
 
 }  // namespace
+
+PredictionRow base_row(const Example& ex) {
+  PredictionRow r;
+  r.study_id = ex.study_id;
+  r.condition_num = ex.condition_num;
+  r.task_num = ex.task_num;
+  r.participant = ex.participant;
+  if (ex.response) r.response = static_cast<double>(*ex.response);
+  r.scale_min = ex.scale_min;
+  r.scale_max = ex.scale_max;
+  r.demographic = ex.demographic;
+  return r;
+}
 
 std::vector<std::int64_t> stop_token_ids(const CausalLM& model, const PromptFormat& format, const BpeTokenizer& tok) {
   std::vector<std::int64_t> ids = model.config().eos_token_ids;

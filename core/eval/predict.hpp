@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/settings.hpp"
 #include "model/causal_lm.hpp"
 #include "socrates/evaluator.hpp"
 #include "socrates/example.hpp"
@@ -13,26 +14,6 @@
 #include "tokenizer/bpe_tokenizer.hpp"
 
 namespace socrates {
-
-enum class PredictMode {
-  sample,        // generate an answer (temperature, top-p) and parse the number out of it
-  distribution,  // score every integer of the row's scale exactly; no sampling, no parsing
-};
-
-struct PredictOptions {
-  PredictMode mode = PredictMode::sample;
-  double temperature = 0.6;  // the paper's sampling settings
-  double top_p = 0.9;
-  std::uint64_t seed = 0;  // batch i samples with a seed derived from (seed, i)
-  std::int64_t max_new_tokens = 16;
-  /// Prompts per forward (sample mode and the prompt pass of distribution mode). In
-  /// distribution mode an options pass holds at most batch_size x max_len cached positions.
-  std::int64_t batch_size = 16;
-  /// Distribution mode: scales with more levels than this fall back to sampling.
-  std::int64_t max_levels = 101;
-  /// Longest prompt + answer in tokens; longer prompts are cut by the prompt format as in training.
-  std::int64_t max_len = 2048;
-};
 
 struct PredictStats {
   std::int64_t rows = 0, parse_failures = 0, distribution_rows = 0, fallback_rows = 0;
@@ -66,6 +47,9 @@ struct Predictions {
 /// cut exactly as in training. Runs without autograd on the model's device and dtype.
 /// Throws socrates::Error naming the prompt format when its sequences cannot be split into
 /// a prompt shared by all answers and a labelled answer.
+/// A row for `ex` with everything but the prediction.
+PredictionRow base_row(const Example& ex);
+
 Predictions predict(const CausalLM& model, const PromptFormat& format, const BpeTokenizer& tok,
                     const std::vector<Example>& examples, const PredictOptions& opts);
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/answer_parse.hpp"
-#include "run/run_dir.hpp"
+#include "io/atomic_file.hpp"
 #include "socrates/error.hpp"
 
 namespace fs = std::filesystem;

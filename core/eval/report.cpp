@@ -10,7 +10,7 @@
 #include "eval/report_overview.hpp"
 #include "eval/report_table.hpp"
 #include "log/logging.hpp"
-#include "run/run_dir.hpp"
+#include "io/atomic_file.hpp"
 #include "socrates/error.hpp"
 
 namespace socrates {

@@ -113,4 +113,10 @@ void AtomicFile::commit() {
   }
 }
 
+void write_file_atomic(const std::filesystem::path& path, const std::string& text) {
+  AtomicFile f(path);
+  f.write(text.data(), text.size());
+  f.commit();
+}
+
 }  // namespace socrates

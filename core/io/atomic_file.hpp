@@ -37,4 +37,8 @@ class AtomicFile {
   std::vector<char> buffer_;  // gathers small writes
 };
 
+/// Writes `text` to `path` via a temporary file, fsync and rename, so a crash never
+/// leaves a half-written file. Throws socrates::Error naming the path (full disk, ...).
+void write_file_atomic(const std::filesystem::path& path, const std::string& text);
+
 }  // namespace socrates

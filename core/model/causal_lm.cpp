@@ -15,7 +15,7 @@
 #include <ATen/ops/zeros.h>
 #include <ATen/CPUGeneratorImpl.h>
 
-#include "model/checkpoint.hpp"
+#include "model/recompute.hpp"
 #include "model/rope.hpp"
 #include "socrates/error.hpp"
 

@@ -1,5 +1,7 @@
 #include "plugin/plugin_library.hpp"
 
+#include "config/concerns.hpp"
+
 #include <algorithm>
 #include <system_error>
 
@@ -11,13 +13,33 @@
 
 namespace socrates {
 
-const std::vector<std::string>& known_concerns() {
-  static const std::vector<std::string> concerns = {"dataset",     "prompt_format",   "adapter",  "optimizer",
-                                                    "parallelism", "checkpoint_sink", "evaluator"};
-  return concerns;
+namespace {
+
+// The value after "<field> " in a build_info string ("cxx11-abi 1; spdlog 1.10.0; ..."), or "".
+std::string build_field(std::string_view info, std::string_view field) {
+  const std::string tag = std::string(field) + " ";
+  for (std::size_t at = info.find(tag); at != std::string_view::npos; at = info.find(tag, at + 1)) {
+    if (at > 0 && info[at - 1] != ' ') continue;
+    const std::size_t begin = at + tag.size();
+    return std::string(info.substr(begin, info.find(';', begin) - begin));
+  }
+  return "";
 }
 
-namespace {
+// std::string and spdlog::logger cross the boundary in PluginContext: both sides must agree.
+template <class Fail>
+void check_build_info(std::string_view info, const std::string& name, Fail fail) {
+  const std::string host = SOCRATES_BUILD_INFO;
+  for (const char* field : {"cxx11-abi", "spdlog"}) {
+    const std::string mine = build_field(host, field), theirs = build_field(info, field);
+    if (theirs != mine) {
+      throw fail("plugin '" + name + "' was built with " + field + " " + (theirs.empty() ? "(not recorded)" : theirs) +
+                 ", but this socrates uses " + field + " " + mine +
+                 "; they must match. Rebuild the plugin with the same compiler settings and spdlog as the host (build "
+                 "info: \"" + std::string(info) + "\").");
+    }
+  }
+}
 
 // The dlerror() text Boost.DLL wraps into its exception message, without the leading "<path>: ".
 std::string dlerror_text(const std::string& what, const std::filesystem::path& path) {
@@ -86,7 +108,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
     if (missing) throw fail(std::string("descriptor has no `") + field + "`; build the plugin with SOCRATES_PLUGIN(...)");
   }
   const std::string name = d->name;
-  const auto& concerns = known_concerns();
+  const std::vector<std::string> concerns = concern_names();
   if (std::find(concerns.begin(), concerns.end(), d->concern) == concerns.end()) {
     throw fail("plugin '" + name + "' has unknown concern '" + d->concern + "'. Known concerns: " + fmt::format("{}", fmt::join(concerns, ", ")));
   }
@@ -96,6 +118,7 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
                TORCH_VERSION + " (major.minor must match). Rebuild the plugin against LibTorch " +
                major_minor(TORCH_VERSION) + ".");
   }
+  check_build_info(d->build_info ? d->build_info : "", name, fail);
   if (d->option_count > 0 && !d->options) {
     throw fail("plugin '" + name + "' declares " + std::to_string(d->option_count) + " options but no option table");
   }

@@ -14,9 +14,6 @@ class shared_library;
 
 namespace socrates {
 
-/// The known concerns, in the order the config lists them.
-const std::vector<std::string>& known_concerns();
-
 struct PluginInfo {
   std::string name;
   std::string concern;
@@ -52,6 +49,12 @@ class PluginLibrary : public std::enable_shared_from_this<PluginLibrary> {
     return std::shared_ptr<Interface>(static_cast<Interface*>(c), [self](Interface* p) {
       self->destroy_component(static_cast<Component*>(p));
     });
+  }
+  /// Creates a component of this plugin's own concern, as its Component base.
+  std::shared_ptr<Component> create_any(const PluginContext& ctx) {
+    Component* c = create_component(info_.concern.c_str(), ctx);
+    auto self = shared_from_this();
+    return std::shared_ptr<Component>(c, [self](Component* p) { self->destroy_component(p); });
   }
 
  private:

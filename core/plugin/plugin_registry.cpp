@@ -5,6 +5,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "config/concerns.hpp"
 #include "config/schema.hpp"
 #include "socrates/error.hpp"
 
@@ -71,7 +72,7 @@ const PluginInfo& PluginRegistry::add(const std::filesystem::path& file) {
 }
 
 std::shared_ptr<PluginLibrary> PluginRegistry::find(std::string_view concern, std::string_view name) const {
-  const auto& concerns = known_concerns();
+  const auto& concerns = concern_names();
   if (std::find(concerns.begin(), concerns.end(), concern) == concerns.end()) {
     throw PluginError("unknown plugin concern '" + std::string(concern) +
                       "'. Known concerns: " + join(concerns, ", "));
@@ -108,6 +109,22 @@ std::vector<std::shared_ptr<PluginLibrary>> PluginRegistry::list() const {
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return std::tie(a->info().concern, a->info().name) < std::tie(b->info().concern, b->info().name);
   });
+  return out;
+}
+
+void PluginRegistry::scan_defaults() {
+  for (const std::filesystem::path& dir : default_plugin_dirs()) scan(dir);
+}
+
+CatalogEntry PluginRegistry::find_plugin(std::string_view concern, std::string_view name) const {
+  std::shared_ptr<PluginLibrary> lib = find(concern, name);
+  return CatalogEntry{&lib->info().options, lib};
+}
+
+std::vector<std::string> PluginRegistry::names(std::string_view concern) const {
+  std::vector<std::string> out;
+  for (const auto& lib : list())
+    if (lib->info().concern == concern) out.push_back(lib->info().name);
   return out;
 }
 

@@ -7,16 +7,21 @@
 #include <string_view>
 #include <vector>
 
+#include "config/plugin_catalog.hpp"
 #include "plugin/plugin_library.hpp"
 
 namespace socrates {
 
-class PluginRegistry {
+class PluginRegistry : public PluginCatalog {
  public:
   /// Loads every "*.so" directly inside `dir` (missing dirs are skipped). A file that fails
   /// to load, or whose (concern, name) is already taken, is recorded in problems() and
   /// does not stop the scan. Scanning the same file twice is a no-op.
-  void scan(const std::filesystem::path& dir);
+  void scan(const std::filesystem::path& dir) override;
+  /// Scans default_plugin_dirs().
+  void scan_defaults() override;
+  CatalogEntry find_plugin(std::string_view concern, std::string_view name) const override;
+  std::vector<std::string> names(std::string_view concern) const override;
   /// Loads one file; throws PluginError (bad file, or duplicate naming both files).
   const PluginInfo& add(const std::filesystem::path& file);
 

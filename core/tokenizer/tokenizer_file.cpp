@@ -1,6 +1,6 @@
 #include "tokenizer/tokenizer_file.hpp"
 
-#include "util/sha256.hpp"
+#include "io/sha256.hpp"
 
 #include <fstream>
 #include <sstream>

@@ -1,6 +1,6 @@
-// Supervised fine-tuning: the loop that calls the parallelism plugin's hooks at fixed
-// points (see sdk/include/socrates/parallelism.hpp), normalises the loss over the response
-// tokens of the whole global batch, evaluates, logs, and saves the adapter.
+// Training: `train()` runs an experiment's training in a run directory. The work is done by
+// Trainer (train/trainer_impl.hpp): setup, then train_step per optimizer step, evaluate,
+// save/resume and finish. See docs/architecture.md for the step sequence.
 #pragma once
 
 #include <filesystem>

@@ -11,7 +11,7 @@
 #include <random>
 #include <sstream>
 
-#include "checkpoint/manifest.hpp"
+#include "io/manifest.hpp"
 
 namespace ckpt_test {
 

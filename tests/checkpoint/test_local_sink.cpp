@@ -8,11 +8,11 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
-#include "checkpoint/manifest.hpp"
+#include "io/manifest.hpp"
 #include "checkpoint_test_util.hpp"
 #include "log_capture.hpp"
 #include "plugin/plugin_library.hpp"
-#include "run/components.hpp"
+#include "plugin/components.hpp"
 #include "socrates/checkpoint_sink.hpp"
 
 using namespace socrates;

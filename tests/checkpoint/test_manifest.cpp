@@ -2,9 +2,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "checkpoint/manifest.hpp"
+#include "io/manifest.hpp"
 #include "checkpoint_test_util.hpp"
-#include "run/host_services.hpp"
+#include "plugin/host_services.hpp"
 #include "socrates/error.hpp"
 
 using namespace socrates;

@@ -17,7 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "checkpoint/manifest.hpp"
+#include "io/manifest.hpp"
 #include "checkpoint_test_util.hpp"
 
 using namespace socrates;

@@ -9,9 +9,9 @@
 #include <sstream>
 #include <thread>
 
-#include "checkpoint/manifest.hpp"
+#include "io/manifest.hpp"
 #include "plugin/plugin_library.hpp"
-#include "run/host_services.hpp"
+#include "plugin/host_services.hpp"
 
 namespace fs = std::filesystem;
 

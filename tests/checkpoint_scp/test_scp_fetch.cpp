@@ -1,5 +1,5 @@
 // fetch(): download into an empty folder, verified locally; corruption is named.
-#include "run/host_services.hpp"
+#include "plugin/host_services.hpp"
 #include "scp_fixture.hpp"
 
 namespace fs = std::filesystem;

@@ -9,7 +9,7 @@
 #include "log/logging.hpp"
 #include "plugin/plugin_library.hpp"
 #include "remote_shell.hpp"
-#include "run/host_services.hpp"
+#include "plugin/host_services.hpp"
 #include "socrates/checkpoint_sink.hpp"
 #include "sshd_server.hpp"
 

@@ -8,7 +8,7 @@
 
 #include "config/experiment.hpp"
 #include "log/logging.hpp"
-#include "run/components.hpp"
+#include "plugin/components.hpp"
 #include "socrates/error.hpp"
 
 namespace fs = std::filesystem;

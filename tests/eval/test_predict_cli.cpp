@@ -15,7 +15,7 @@
 
 #include "eval/predict.hpp"
 #include "eval_test_util.hpp"
-#include "train/pipeline.hpp"
+#include "data/pipeline.hpp"
 
 using namespace socrates;
 using namespace socrates::eval_test;

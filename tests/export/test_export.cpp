@@ -18,7 +18,7 @@
 #include "generate/generation.hpp"
 #include "io/safetensors_model.hpp"
 #include "model/causal_lm.hpp"
-#include "run/adapter_io.hpp"
+#include "model/adapter_io.hpp"
 
 namespace fs = std::filesystem;
 using namespace socrates;

@@ -13,7 +13,7 @@
 
 #include "log/logging.hpp"
 #include "plugin/plugin_library.hpp"
-#include "run/host_services.hpp"
+#include "plugin/host_services.hpp"
 #include "socrates/adapter.hpp"
 #include "socrates/optimizer.hpp"
 

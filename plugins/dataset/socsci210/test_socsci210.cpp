@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "log/logging.hpp"
-#include "run/components.hpp"
+#include "plugin/components.hpp"
 #include "plugin/plugin_library.hpp"
 #include "socrates/dataset.hpp"
 

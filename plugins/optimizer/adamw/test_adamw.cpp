@@ -4,7 +4,7 @@
 #include <ATen/ATen.h>
 
 #include "log/logging.hpp"
-#include "run/components.hpp"
+#include "plugin/components.hpp"
 #include "plugin/plugin_library.hpp"
 #include "socrates/optimizer.hpp"
 

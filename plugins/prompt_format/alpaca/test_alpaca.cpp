@@ -6,8 +6,8 @@
 
 #include "../common/prompt_support.hpp"
 #include "log/logging.hpp"
-#include "run/components.hpp"
-#include "run/host_services.hpp"
+#include "plugin/components.hpp"
+#include "plugin/host_services.hpp"
 #include "plugin/plugin_library.hpp"
 #include "socrates/prompt_format.hpp"
 #include "tokenizer/bpe_tokenizer.hpp"

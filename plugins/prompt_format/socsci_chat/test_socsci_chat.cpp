@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "log/logging.hpp"
-#include "run/components.hpp"
+#include "plugin/components.hpp"
 #include "plugin/plugin_library.hpp"
 #include "socrates/prompt_format.hpp"
 #include "tokenizer/bpe_tokenizer.hpp"

@@ -15,6 +15,7 @@
 
 #include <c10/core/Device.h>
 #include <spdlog/logger.h>
+#include <spdlog/version.h>
 #include <torch/version.h>
 
 #include "socrates/abi.hpp"
@@ -101,9 +102,13 @@ struct socrates_plugin_descriptor {
 
 #define SOCRATES_STRINGIFY_IMPL(x) #x
 #define SOCRATES_STRINGIFY(x) SOCRATES_STRINGIFY_IMPL(x)
-#define SOCRATES_BUILD_INFO                                                                 \
-  "gcc " __VERSION__ "; cxx11-abi " SOCRATES_STRINGIFY(_GLIBCXX_USE_CXX11_ABI) "; sdk " \
-  SOCRATES_SDK_VERSION
+/// Compiler, C++ ABI flag, spdlog version and SDK version. The loader refuses a plugin whose
+/// cxx11-abi or spdlog version differs from the host's (std::string and spdlog::logger cross
+/// the boundary in PluginContext).
+#define SOCRATES_BUILD_INFO                                                                       \
+  "gcc " __VERSION__ "; cxx11-abi " SOCRATES_STRINGIFY(_GLIBCXX_USE_CXX11_ABI) "; spdlog "     \
+  SOCRATES_STRINGIFY(SPDLOG_VER_MAJOR) "." SOCRATES_STRINGIFY(SPDLOG_VER_MINOR) "." SOCRATES_STRINGIFY( \
+      SPDLOG_VER_PATCH) "; sdk " SOCRATES_SDK_VERSION
 
 /// Exports the descriptor of a plugin whose component class IMPL implements the concern
 /// interface INTERFACE (socrates::Adapter, ...), is constructible from a PluginContext, and

@@ -5,6 +5,7 @@
 #include "socrates/checkpoint_sink.hpp"
 #include "socrates/dataset.hpp"
 #include "socrates/evaluator.hpp"
+#include "socrates/objective.hpp"
 #include "socrates/optimizer.hpp"
 #include "socrates/parallelism.hpp"
 #include "socrates/plugin.hpp"

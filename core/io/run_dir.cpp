@@ -1,10 +1,8 @@
-#include "run/run_dir.hpp"
-
+#include "io/run_dir.hpp"
 
 #include <chrono>
 #include <ctime>
 
-#include "config/experiment.hpp"
 #include "io/atomic_file.hpp"
 #include "socrates/error.hpp"
 
@@ -12,16 +10,7 @@ namespace fs = std::filesystem;
 
 namespace socrates {
 
-void write_file_atomic(const fs::path& path, const std::string& text) {
-  AtomicFile f(path);
-  f.write(text.data(), text.size());
-  f.commit();
-}
-
-fs::path create_run_dir(const Experiment& exp) {
-  const ConfigSection run = exp.section("run");
-  const fs::path out = run.get<std::string>("output_dir");
-  const std::string name = run.get<std::string>("name");
+fs::path create_run_dir(const fs::path& out, const std::string& name, const std::string& resolved_toml) {
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw Error("cannot create output directory " + out.string() + ": " + ec.message());
@@ -40,7 +29,7 @@ fs::path create_run_dir(const Experiment& exp) {
     if (fs::create_directory(dir, ec)) break;  // atomic: fails if it exists
     if (ec) throw Error("cannot create run directory " + dir.string() + ": " + ec.message());
   }
-  write_file_atomic(dir / "config.resolved.toml", exp.to_toml());
+  write_file_atomic(dir / "config.resolved.toml", resolved_toml);
   return dir;
 }
 

@@ -1,10 +1,10 @@
-#include "run/host_services.hpp"
+#include "plugin/host_services.hpp"
 
-#include "checkpoint/manifest.hpp"
+#include "io/manifest.hpp"
 #include "io/safetensors_file.hpp"
 #include "io/safetensors_writer.hpp"
-#include "run/run_dir.hpp"
-#include "util/sha256.hpp"
+#include "io/atomic_file.hpp"
+#include "io/sha256.hpp"
 
 namespace socrates {
 

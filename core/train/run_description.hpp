@@ -3,17 +3,21 @@
 // when resuming, so check_resumable() compares like with like.
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "checkpoint/trainer_state.hpp"
-#include "config/experiment.hpp"
 #include "data/batching.hpp"
+#include "data/pipeline.hpp"
 #include "train/lr_schedule.hpp"
-#include "train/pipeline.hpp"
 
 namespace socrates {
 
 /// The state at step 0; the trainer fills in the step and losses when it saves.
-TrainerState describe_training(const Experiment& exp, const BatchPlan& plan, const LrSchedule& sched,
-                               const DataPipeline& data, const TokenizedSet& train_set, int world_size);
+/// `update_settings` is HostSettings::update_settings (the options a resume must not change).
+TrainerState describe_training(const std::map<std::string, std::string>& update_settings, const BatchPlan& plan,
+                               const LrSchedule& sched, const DataPipeline& data, const TokenizedSet& train_set,
+                               int world_size);
 
 /// sha256 over every example index of every micro-batch of every step: the data order.
 std::string batch_plan_sha256(const BatchPlan& plan);

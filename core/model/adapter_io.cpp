@@ -1,4 +1,4 @@
-#include "run/adapter_io.hpp"
+#include "model/adapter_io.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -8,7 +8,7 @@
 #include "log/logging.hpp"
 #include "model/causal_lm.hpp"
 #include "plugin/plugin_registry.hpp"
-#include "run/host_services.hpp"
+#include "plugin/host_services.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

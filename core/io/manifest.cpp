@@ -1,4 +1,4 @@
-#include "checkpoint/manifest.hpp"
+#include "io/manifest.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "run/run_dir.hpp"
+#include "io/atomic_file.hpp"
 #include "socrates/error.hpp"
-#include "util/sha256.hpp"
+#include "io/sha256.hpp"
 
 namespace fs = std::filesystem;
 

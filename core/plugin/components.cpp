@@ -1,10 +1,9 @@
-#include "run/components.hpp"
+#include "plugin/components.hpp"
 
 #include <cstdlib>
 
 #include "log/logging.hpp"
-#include "run/host_services.hpp"
-#include "socrates/sdk.hpp"
+#include "plugin/host_services.hpp"
 
 namespace socrates {
 
@@ -20,19 +19,22 @@ int env_int(const char* name, int fallback) {
 }
 }  // namespace
 
-PluginContext make_context(const Experiment& exp, const PluginUse& use, const std::filesystem::path& run_dir) {
-  const ConfigSection run = exp.section("run");
+PluginContext make_context(const RunSettings& run, const PluginUse& use, const std::filesystem::path& run_dir) {
   PluginContext ctx;
   ctx.logger = host_logger();
-  ctx.device = c10::Device(run.get<std::string>("device"));
+  ctx.device = run.device;
   ctx.run_dir = run_dir;
   ctx.config = use.config;
-  ctx.seed = static_cast<std::uint64_t>(run.get<std::int64_t>("seed"));
+  ctx.seed = run.seed;
   ctx.rank = env_int("RANK", 0);
   ctx.world_size = env_int("WORLD_SIZE", 1);
   ctx.local_rank = env_int("LOCAL_RANK", 0);
   ctx.host = &host_services();
   return ctx;
+}
+
+PluginContext make_context(const Experiment& exp, const PluginUse& use, const std::filesystem::path& run_dir) {
+  return make_context(exp.settings().run, use, run_dir);
 }
 
 PluginContext standalone_context(const PluginLibrary& lib, const std::string& section, Table cfg, std::uint64_t seed) {
@@ -47,16 +49,7 @@ PluginContext standalone_context(const PluginLibrary& lib, const std::string& se
 }
 
 std::shared_ptr<Component> instantiate(const PluginUse& use, const PluginContext& ctx) {
-  PluginLibrary& lib = *use.library;
-  const std::string& c = use.concern;
-  if (c == Dataset::kConcern) return lib.create<Dataset>(ctx);
-  if (c == PromptFormat::kConcern) return lib.create<PromptFormat>(ctx);
-  if (c == Adapter::kConcern) return lib.create<Adapter>(ctx);
-  if (c == Optimizer::kConcern) return lib.create<Optimizer>(ctx);
-  if (c == Parallelism::kConcern) return lib.create<Parallelism>(ctx);
-  if (c == CheckpointSink::kConcern) return lib.create<CheckpointSink>(ctx);
-  if (c == Evaluator::kConcern) return lib.create<Evaluator>(ctx);
-  throw PluginError("no interface for concern '" + c + "'");
+  return use.library->create_any(ctx);
 }
 
 }  // namespace socrates

@@ -1,4 +1,4 @@
-#include "util/sha256.hpp"
+#include "io/sha256.hpp"
 
 #include <fstream>
 #include <memory>

@@ -1,0 +1,167 @@
+#include "config/settings.hpp"
+
+#include <c10/util/Exception.h>
+
+#include "config/experiment.hpp"
+#include "config/toml_value.hpp"
+#include "socrates/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace socrates {
+
+namespace {
+
+std::int64_t at_least(const ConfigSection& s, const char* key, std::int64_t min, const char* what) {
+  const auto v = s.get<std::int64_t>(key);
+  if (v < min) throw s.error(key, std::string(what) + ", got " + std::to_string(v));
+  return v;
+}
+
+}  // namespace
+
+Partition parse_partition(const std::string& name) {
+  if (name == "train") return Partition::train;
+  if (name == "validation") return Partition::validation;
+  if (name == "test") return Partition::test;
+  throw ConfigError("unknown partition '" + name + "'; use validation or test");
+}
+
+RunSettings RunSettings::from(const ConfigSection& s) {
+  RunSettings r;
+  r.name = s.get<std::string>("name");
+  r.output_dir = s.get<std::string>("output_dir");
+  r.seed = static_cast<std::uint64_t>(s.get<std::int64_t>("seed"));
+  const std::string device = s.get<std::string>("device");
+  try {
+    r.device = c10::Device(device);
+  } catch (const c10::Error&) {
+    const std::string o = s.origin("device");
+    throw ConfigError((o.empty() ? "" : o + ": ") + "'run.device' must be cpu, cuda or cuda:N, got \"" + device + "\".");
+  }
+  return r;
+}
+
+PluginSettings PluginSettings::from(const ConfigSection& s) {
+  PluginSettings p;
+  for (const std::string& d : s.get<std::vector<std::string>>("paths")) p.paths.emplace_back(d);
+  return p;
+}
+
+ModelSettings ModelSettings::from(const ConfigSection& s) {
+  ModelSettings m;
+  m.path = s.get<std::string>("path");
+  m.shape = s.get<std::string>("shape");
+  m.tokenizer = s.get<std::string>("tokenizer");
+  if (m.tokenizer.empty() && !m.path.empty()) m.tokenizer = m.path / "tokenizer.json";
+  const std::string dt = s.get<std::string>("dtype");
+  m.dtype = dt == "float32" ? c10::kFloat : dt == "float16" ? c10::kHalf : c10::kBFloat16;
+  m.origin = s.origin("shape");
+  return m;
+}
+
+DataSettings DataSettings::from(const ConfigSection& s) {
+  DataSettings d;
+  d.max_seq_len = at_least(s, "max_seq_len", 2, "must be at least 2");
+  d.cache_dir = s.get<std::string>("cache_dir");
+  d.inspect_examples = at_least(s, "inspect_examples", 0, "must be >= 0");
+  return d;
+}
+
+TrainingSettings TrainingSettings::from(const ConfigSection& s) {
+  TrainingSettings t;
+  t.global_batch_size = at_least(s, "global_batch_size", 1, "must be at least 1");
+  t.micro_batch_size = at_least(s, "micro_batch_size", 1, "must be at least 1");
+  t.epochs = s.get<double>("epochs");
+  if (!(t.epochs > 0)) throw s.error("epochs", "must be > 0");
+  t.max_steps = at_least(s, "max_steps", 0, "must be >= 0 (0: from epochs)");
+  t.lr = s.get<double>("lr");
+  if (!(t.lr >= 0)) throw s.error("lr", "must be >= 0");
+  t.schedule = s.get<std::string>("schedule");
+  t.warmup_ratio = s.get<double>("warmup_ratio");
+  if (!(t.warmup_ratio >= 0 && t.warmup_ratio <= 1)) throw s.error("warmup_ratio", "must be in [0, 1]");
+  t.min_lr_ratio = s.get<double>("min_lr_ratio");
+  if (!(t.min_lr_ratio >= 0 && t.min_lr_ratio <= 1)) throw s.error("min_lr_ratio", "must be in [0, 1]");
+  t.max_grad_norm = s.get<double>("max_grad_norm");
+  t.gradient_checkpointing = s.get<bool>("gradient_checkpointing");
+  t.length_bucketing = s.get<bool>("length_bucketing");
+  t.eval_every = at_least(s, "eval_every", 0, "must be >= 0 (0: at the end only)");
+  t.eval_max_examples = at_least(s, "eval_max_examples", 0, "must be >= 0 (0: all)");
+  t.sample_generations = at_least(s, "sample_generations", 0, "must be >= 0");
+  t.log_every = s.get<std::int64_t>("log_every");
+  return t;
+}
+
+CheckpointSettings CheckpointSettings::from(const ConfigSection& s) {
+  CheckpointSettings c;
+  c.save_every = s.get<std::int64_t>("save_every");
+  if (c.save_every < 0)
+    throw s.error("save_every", "must be >= 0 (0: save only at the end), got " + std::to_string(c.save_every));
+  c.continue_on_error = s.get<std::string>("on_save_error") == "continue";
+  return c;
+}
+
+EvaluationSettings EvaluationSettings::from(const ConfigSection& e, std::uint64_t run_seed, std::int64_t max_len) {
+  EvaluationSettings s;
+  s.predict.mode = e.get<std::string>("mode") == "distribution" ? PredictMode::distribution : PredictMode::sample;
+  s.predict.temperature = e.get<double>("temperature");
+  s.predict.top_p = e.get<double>("top_p");
+  const std::int64_t seed = e.get<std::int64_t>("seed");
+  s.predict.seed = seed >= 0 ? static_cast<std::uint64_t>(seed) : run_seed;
+  s.predict.max_new_tokens = e.get<std::int64_t>("max_new_tokens");
+  s.predict.batch_size = e.get<std::int64_t>("batch_size");
+  s.predict.max_levels = e.get<std::int64_t>("max_levels");
+  s.predict.max_len = max_len;
+  if (s.predict.temperature < 0) throw e.error("temperature", "must be >= 0 (0 = greedy)");
+  if (s.predict.top_p <= 0 || s.predict.top_p > 1) throw e.error("top_p", "must be in (0, 1]");
+  if (s.predict.max_new_tokens < 1) throw e.error("max_new_tokens", "must be at least 1");
+  if (s.predict.batch_size < 1) throw e.error("batch_size", "must be at least 1");
+  if (s.predict.max_levels < 2) throw e.error("max_levels", "must be at least 2");
+  s.split = parse_partition(e.get<std::string>("split"));
+  s.final_split = parse_partition(e.get<std::string>("final_split"));
+  s.during_training = e.get<bool>("during_training");
+  s.compare_base = e.get<bool>("compare_base");
+  s.max_examples = e.get<std::int64_t>("max_examples");
+  if (s.max_examples < 0) throw e.error("max_examples", "must be >= 0 (0 = all)");
+  return s;
+}
+
+namespace {
+
+// [training] keys that change the updates. Logging and evaluation cadence may change.
+const char* const kUpdateKeys[] = {"global_batch_size", "micro_batch_size", "epochs",     "max_steps",
+                                   "lr",                "schedule",         "warmup_ratio", "min_lr_ratio",
+                                   "max_grad_norm",     "length_bucketing"};
+
+std::map<std::string, std::string> update_settings_of(const Experiment& exp) {
+  std::map<std::string, std::string> out;
+  const ConfigSection t = exp.section("training");
+  for (const char* key : kUpdateKeys) out[std::string("training.") + key] = to_toml_value_text(t.values().at(key));
+  out["run.seed"] = to_toml_value_text(exp.section("run").values().at("seed"));
+  out["data.max_seq_len"] = to_toml_value_text(exp.section("data").values().at("max_seq_len"));
+  out["model.dtype"] = to_toml_value_text(exp.section("model").values().at("dtype"));
+  for (const char* slot : {"adapter", "optimizer", "objective"}) {
+    for (const PluginUse* use : exp.plugins_in(slot)) {
+      out[std::string(slot) + ".plugin"] = "\"" + use->name + "\"";
+      for (const auto& [key, value] : use->config.values()) out[std::string(slot) + "." + key] = to_toml_value_text(value);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+HostSettings HostSettings::from(const Experiment& exp) {
+  HostSettings h;
+  h.run = RunSettings::from(exp.section("run"));
+  h.plugins = PluginSettings::from(exp.section("plugins"));
+  h.model = ModelSettings::from(exp.section("model"));
+  h.data = DataSettings::from(exp.section("data"));
+  h.training = TrainingSettings::from(exp.section("training"));
+  h.checkpoint = CheckpointSettings::from(exp.section("checkpoint"));
+  h.evaluation = EvaluationSettings::from(exp.section("evaluation"), h.run.seed, h.data.max_seq_len);
+  h.update_settings = update_settings_of(exp);
+  return h;
+}
+
+}  // namespace socrates

@@ -1,0 +1,59 @@
+#include "train/progress.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "log/logging.hpp"
+#include "train/device_stats.hpp"
+
+namespace socrates {
+
+namespace {
+std::string duration_text(double s) {
+  if (s < 60) return fmt::format("{:.0f}s", s);
+  if (s < 3600) return fmt::format("{}m{:02d}s", static_cast<int>(s / 60), static_cast<int>(s) % 60);
+  return fmt::format("{}h{:02d}m", static_cast<int>(s / 3600), static_cast<int>(s / 60) % 60);
+}
+}  // namespace
+
+Progress::Progress(c10::Device device, std::int64_t total_steps, std::int64_t first_step, std::int64_t log_every,
+                   double flops_per_token, int world)
+    : device_(device),
+      total_(total_steps),
+      first_(first_step),
+      log_every_(std::max<std::int64_t>(1, log_every)),
+      flops_per_token_(flops_per_token),
+      peak_(peak_bf16_flops(device)),
+      world_(world) {
+  reset_peak_memory(device_);
+  start_ = window_start_ = Clock::now();
+}
+
+bool Progress::due(std::int64_t step) const { return step % log_every_ == 0 || step == total_; }
+
+double Progress::elapsed_seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+std::map<std::string, double> Progress::report(std::int64_t step, double loss, double lr, double grad_norm) {
+  synchronize(device_);
+  const auto now = Clock::now();
+  const double window_s = std::chrono::duration<double>(now - window_start_).count();
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double tps = static_cast<double>(window_tokens_) * world_ / std::max(1e-9, window_s);
+  const double eta = elapsed / static_cast<double>(step - first_) * static_cast<double>(total_ - step);
+  std::map<std::string, double> m{{"loss", loss}, {"lr", lr}, {"grad_norm", grad_norm}, {"tokens_per_s", tps}};
+  std::string gpu;
+  if (peak_ > 0) {
+    const double mfu = tps / world_ * flops_per_token_ / peak_;
+    m["mfu"] = mfu;
+    m["peak_mem_gib"] = peak_memory_gib(device_);
+    gpu = fmt::format(" | MFU {:.1f}% | mem {:.1f} GiB", 100 * mfu, m["peak_mem_gib"]);
+  }
+  host_logger()->info("step {}/{} | loss {:.4f} | lr {:.3g} | grad {:.3f} | {:.0f} tok/s | ETA {}{}", step, total_,
+                      loss, lr, grad_norm, tps, duration_text(eta), gpu);
+  window_start_ = now;
+  window_tokens_ = 0;
+  return m;
+}
+
+}  // namespace socrates

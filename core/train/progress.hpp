@@ -1,0 +1,36 @@
+// Progress lines and train metrics: loss, lr, grad norm, tokens/s, ETA, and on GPUs MFU and
+// peak memory, every log_every steps.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include <c10/core/Device.h>
+
+namespace socrates {
+
+class Progress {
+ public:
+  /// `flops_per_token`: model FLOPs per trained token (for MFU); `world`: ranks.
+  Progress(c10::Device device, std::int64_t total_steps, std::int64_t first_step, std::int64_t log_every,
+           double flops_per_token, int world);
+
+  void add_tokens(std::int64_t tokens) { window_tokens_ += tokens; }
+  bool due(std::int64_t step) const;  // after step `step` (1-based count)
+  /// Logs step `step` and returns its train metrics; restarts the throughput window.
+  std::map<std::string, double> report(std::int64_t step, double loss, double lr, double grad_norm);
+  double elapsed_seconds() const;
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  c10::Device device_;
+  std::int64_t total_, first_, log_every_;
+  double flops_per_token_, peak_;
+  int world_;
+  Clock::time_point start_, window_start_;
+  std::int64_t window_tokens_ = 0;
+};
+
+}  // namespace socrates

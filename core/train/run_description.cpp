@@ -1,0 +1,41 @@
+#include "train/run_description.hpp"
+
+#include "socrates/sdk.hpp"
+#include "io/sha256.hpp"
+
+namespace socrates {
+
+std::string batch_plan_sha256(const BatchPlan& plan) {
+  std::string bytes;
+  for (const auto& step : plan.steps) {
+    for (const auto& mb : step) {
+      for (std::size_t i : mb) bytes.append(reinterpret_cast<const char*>(&i), sizeof i);
+      bytes.push_back('|');  // micro-batch boundary
+    }
+    bytes.push_back('/');  // step boundary
+  }
+  return sha256_hex(bytes);
+}
+
+TrainerState describe_training(const std::map<std::string, std::string>& update_settings, const BatchPlan& plan,
+                               const LrSchedule& sched, const DataPipeline& data, const TokenizedSet& train_set,
+                               int world_size) {
+  TrainerState s;
+  s.total_steps = static_cast<std::int64_t>(plan.steps.size());
+  s.steps_per_epoch = plan.steps_per_epoch;
+  s.world_size = world_size;
+  s.schedule = sched.kind;
+  s.lr = sched.lr;
+  s.warmup_steps = sched.warmup_steps();
+  s.min_lr_ratio = sched.min_lr_ratio;
+  s.next_lr = sched.at(0);
+
+  s.settings = update_settings;
+  s.settings["dataset (fingerprint)"] = data.dataset->fingerprint();
+  s.settings["prompt format (fingerprint)"] = data.format->fingerprint();
+  s.settings["tokenized training data (cache key)"] = train_set.file().stem().string();
+  s.settings["batch plan (sha256 of the data order)"] = batch_plan_sha256(plan);
+  return s;
+}
+
+}  // namespace socrates
