@@ -7,6 +7,7 @@
 #include <random>
 
 #include "config/experiment.hpp"
+#include "plugin/plugin_registry.hpp"
 #include "log/logging.hpp"
 #include "plugin/components.hpp"
 #include "socrates/error.hpp"

@@ -15,6 +15,7 @@
 #include <ATen/core/grad_mode.h>
 
 #include "config/experiment.hpp"
+#include "plugin/plugin_registry.hpp"
 #include "eval/eval_model.hpp"
 #include "log/logging.hpp"
 #include "socrates/example.hpp"

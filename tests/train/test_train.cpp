@@ -8,6 +8,7 @@
 #include <random>
 
 #include "config/experiment.hpp"
+#include "plugin/plugin_registry.hpp"
 #include "io/safetensors_file.hpp"
 #include "log/logging.hpp"
 #include "train/lr_schedule.hpp"
