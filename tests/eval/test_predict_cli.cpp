@@ -16,6 +16,7 @@
 #include "eval/predict.hpp"
 #include "eval_test_util.hpp"
 #include "data/pipeline.hpp"
+#include "model/model_loader.hpp"
 
 using namespace socrates;
 using namespace socrates::eval_test;
@@ -67,7 +68,7 @@ class PredictCli : public testing::Test {
     std::ofstream(run / "config.resolved.toml") << ss.str();
     Experiment exp = load(run / "config.resolved.toml");
     std::shared_ptr<Adapter> adapter = make_component<Adapter>(exp, "adapter", run);
-    auto model = load_model(exp);
+    auto model = load_model(exp.settings().model, exp.settings().run);
     adapter->attach(*model);
     {
       at::NoGradGuard no_grad;

@@ -436,8 +436,23 @@ TEST(BrokenPlugins, NotAPlugin) {
 TEST(BrokenPlugins, BadConcern) {
   const fs::path p = broken("bad-concern");
   EXPECT_EQ(load_error(p), p.string() + ": plugin 'hand-made' has unknown concern 'frobnicator'. Known concerns: "
-                                        "dataset, prompt_format, adapter, optimizer, parallelism, checkpoint_sink, "
-                                        "evaluator");
+                                        "dataset, prompt_format, adapter, objective, optimizer, parallelism, "
+                                        "checkpoint_sink, evaluator");
+}
+
+TEST(BrokenPlugins, OtherCxxAbiFlag) {
+  const fs::path p = broken("wrong-cxxabi");
+  const std::string e = load_error(p);
+  EXPECT_THAT(e, ::testing::StartsWith(p.string() + ": plugin 'hand-made' was built with cxx11-abi 7, but this "
+                                                    "socrates uses cxx11-abi " SOCRATES_STRINGIFY(_GLIBCXX_USE_CXX11_ABI)));
+}
+
+TEST(BrokenPlugins, OtherSpdlog) {
+  const fs::path p = broken("wrong-spdlog");
+  const std::string host = std::to_string(SPDLOG_VER_MAJOR) + "." + std::to_string(SPDLOG_VER_MINOR) + "." +
+                           std::to_string(SPDLOG_VER_PATCH);
+  EXPECT_THAT(load_error(p), ::testing::HasSubstr("was built with spdlog 0.0.1, but this socrates uses spdlog " + host +
+                                                  "; they must match"));
 }
 
 TEST(BrokenPlugins, BadDefault) {
