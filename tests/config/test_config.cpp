@@ -106,7 +106,7 @@ TEST_F(Config, UnknownSectionSuggestsTheClosest) {
   fs::path exp = write("exp.toml", "[adaptr]\nr = 1\n");
   EXPECT_EQ(error(exp), at(exp, 1, 2) +
                             ": unknown section [adaptr]. Did you mean 'adapter'? Known sections: run, plugins, "
-                            "model, data, training, evaluation, checkpoint, dataset, prompt, adapter, optimizer, "
+                            "model, data, training, evaluation, checkpoint, dataset, prompt, adapter, objective, optimizer, "
                             "parallelism, "
                             "evaluators.");
 }

@@ -132,7 +132,7 @@ TEST(PluginRegistry, UnknownPluginListsKnownNamesAndSearchPath) {
               ::testing::ThrowsMessage<PluginError>(HasSubstr("Known dataset plugins: none. Search path: ")));
   EXPECT_THAT([&] { reg.find("tokenizer", "x"); },
               ::testing::ThrowsMessage<PluginError>(HasSubstr(
-                  "Known concerns: dataset, prompt_format, adapter, optimizer, parallelism, checkpoint_sink, evaluator")));
+                  "Known concerns: dataset, prompt_format, adapter, objective, optimizer, parallelism, checkpoint_sink, evaluator")));
 }
 
 TEST(PluginRegistry, DefaultDirsFollowExeAndEnvironment) {
@@ -486,8 +486,9 @@ TEST(BrokenPlugins, ScanRecordsEveryFailureWithoutThrowing) {
   for (const auto& e : fs::directory_iterator(kBrokenDir)) reg.scan(e.path());
   reg.scan(kBrokenDir / "no-such-dir");
   std::vector<std::string> problems = reg.problems();
-  // wrong-abi, no-descriptor, missing-symbol, not-a-plugin, bad-concern, bad-default, duplicate.
-  EXPECT_EQ(problems.size(), 7u) << ::testing::PrintToString(problems);
+  // wrong-abi, no-descriptor, missing-symbol, not-a-plugin, bad-concern, bad-default, duplicate,
+  // wrong-cxxabi, wrong-spdlog.
+  EXPECT_EQ(problems.size(), 9u) << ::testing::PrintToString(problems);
   for (const std::string& p : problems) EXPECT_THAT(p, ::testing::AnyOf(::testing::StartsWith(kBrokenDir.string()),
                                                                        ::testing::StartsWith("plugin '")));
   std::vector<std::string> names;
