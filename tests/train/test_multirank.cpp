@@ -36,7 +36,7 @@ class MultiRank : public testing::Test {
 
   // 7 training steps of global batch 6 over 38 examples: the last step holds 2, so with 3
   // ranks one of them has no micro-batch. Deterministic evaluation (distribution mode).
-  std::vector<std::string> sets(const std::string& name, int world) const {
+  std::vector<std::string> sets(const std::string& name) const {
     const fs::path src = SOCRATES_SOURCE_DIR;
     return {"run.name=" + name,
             "run.output_dir=" + (dir_ / "runs").string(),
@@ -56,7 +56,6 @@ class MultiRank : public testing::Test {
             "parallelism.plugin=\"test-parallelism\"",
             "parallelism.rendezvous=\"" + (dir_ / ("meet-" + name)).string() + "\"",
             "plugins.paths=[\"" + std::string(SOCRATES_TEST_PLUGIN_DIR) + "\"]"};
-    (void)world;
   }
 
   // Trains `world` ranks (forked); returns each rank's losses, then the final metrics.
@@ -68,7 +67,7 @@ class MultiRank : public testing::Test {
     // a forked child of a process that already used OpenMP can hang.
     std::vector<pid_t> pids;
     std::string joined;
-    for (const std::string& s : sets(name, world)) joined += s + "\x1f";
+    for (const std::string& s : sets(name)) joined += s + "\x1f";
     for (int r = 0; r < world; ++r) {
       const pid_t pid = fork();
       if (pid == 0) {
