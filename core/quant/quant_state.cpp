@@ -79,13 +79,21 @@ std::string shape_str(const std::vector<std::int64_t>& s) {
 
 }  // namespace
 
+namespace detail {
+struct SavedPieces {
+  at::Tensor packed, absmax, quant_map, nested_absmax, nested_quant_map, quant_state;
+  std::string quant_state_key;
+};
+Nf4Tensor assemble(const std::string& name, SavedPieces p, std::string_view source);
+}  // namespace detail
+
 std::string quant_state_suffix(QuantType t) { return "quant_state.bitsandbytes__" + std::string(to_string(t)); }
 
-QuantStateInfo parse_quant_state(std::string_view json, std::string_view tensor) {
+QuantStateInfo parse_quant_state(std::string_view text, std::string_view tensor) {
   using nlohmann::json;
   json j;
   try {
-    j = json::parse(json.begin(), json.end());
+    j = json::parse(text.begin(), text.end());
   } catch (const json::exception& e) {
     fail(tensor, {}, std::string("corrupt quant_state JSON (") + e.what() + ")");
   }

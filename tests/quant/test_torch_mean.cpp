@@ -38,9 +38,9 @@ TEST(TorchCudaMean, CloseToTheTrueMean) {
 
 TEST(TorchCudaMean, FollowsTheCudaReductionOrder) {
   // n = 7: 4 threads; thread t sums x[t] + x[t+4]; then (t0 + t2) + (t1 + t3); then * (1/7).
-  // 2^24 + 1 - 2^24 cancels differently in a left-to-right sum.
+  // A left-to-right sum loses the 1s against 2^24 before -2^24 arrives; CUDA pairs x[0] with x[4].
   const float big = 16777216.0f;
-  const float x[7] = {big, 1.0f, -big, 1.0f, 1.0f, 0.0f, 0.0f};
+  const float x[7] = {big, 1.0f, 1.0f, 1.0f, -big, 0.0f, 0.0f};
   const float t0 = x[0] + x[4], t1 = x[1] + x[5], t2 = x[2] + x[6], t3 = x[3];
   const float want = ((t0 + t2) + (t1 + t3)) * (1.0f / 7.0f);
   EXPECT_EQ(torch_cuda_mean_f32(x, 7), want);
