@@ -4,6 +4,9 @@
 #include <ATen/ops/from_blob.h>
 #include <ATen/ops/mean.h>
 
+#include <map>
+#include <mutex>
+
 #include "quant/detail.hpp"
 #include "quant/nf4.hpp"
 #include "socrates/error.hpp"
@@ -18,6 +21,19 @@ bool is_float_type(c10::ScalarType t) { return t == c10::kFloat || t == c10::kBF
   throw Error(std::string(what) + ": the tensor is on a CUDA device but socrates_quant was built without CUDA kernels");
 }
 
+// Constant tables on a device, copied there once (no host-to-device copy per weight).
+const at::Tensor& on_device(int which, c10::Device device) {
+  static std::mutex mu;
+  static std::map<std::pair<int, std::string>, at::Tensor> cache;
+  const std::lock_guard<std::mutex> lock(mu);
+  at::Tensor& t = cache[{which, device.str()}];
+  if (!t.defined()) {
+    t = which == 0 ? code_table(QuantType::NF4) : which == 1 ? code_table(QuantType::FP4) : dynamic_map(true);
+    t = t.to(device);
+  }
+  return t;
+}
+
 at::Tensor scalar_f32(float v, c10::Device device) {
   return at::from_blob(&v, {}, at::TensorOptions().dtype(at::kFloat)).clone().to(device);
 }
@@ -26,7 +42,7 @@ at::Tensor scalar_f32(float v, c10::Device device) {
 void double_quantise(Nf4Tensor& q, const at::Tensor& absmax, const QuantOptions& opt) {
   const c10::Device dev = absmax.device();
   q.nested_blocksize = 256;
-  q.nested_quant_map = dynamic_map(true).to(dev);
+  q.nested_quant_map = dev.is_cpu() ? dynamic_map(true) : on_device(2, dev);
   const std::int64_t blocks = absmax.numel();
   const std::int64_t nblocks = (blocks + q.nested_blocksize - 1) / q.nested_blocksize;
   q.absmax = at::empty({blocks}, absmax.options().dtype(at::kByte));
@@ -106,7 +122,8 @@ Nf4Tensor quantize_4bit(const at::Tensor& weight, const QuantOptions& opt) {
   const std::int64_t n = x.numel(), blocks = q.num_blocks();
   q.packed = at::empty({(n + 1) / 2, 1}, x.options().dtype(at::kByte));
   at::Tensor absmax = at::empty({blocks}, x.options().dtype(at::kFloat));
-  q.quant_map = code_table(opt.quant_type).to(x.device());
+  q.quant_map = x.device().is_cpu() ? code_table(opt.quant_type)
+                                    : on_device(opt.quant_type == QuantType::NF4 ? 0 : 1, x.device());
   if (x.is_cuda()) {
 #ifdef SOCRATES_QUANT_CUDA
     detail::cuda_quantize_4bit(x, opt.quant_type, opt.blocksize, q.packed, absmax);
