@@ -171,6 +171,19 @@ at::Tensor dequantize(const Nf4Tensor& q, std::optional<c10::ScalarType> dtype) 
                 " (float32, bfloat16 or float16)");
   if (!q.packed.defined()) throw Error("dequantize: empty quantised tensor");
   at::Tensor out = at::empty(q.shape, q.packed.options().dtype(out_t));
+  dequantize_into(q, out);
+  return out;
+}
+
+void dequantize_into(const Nf4Tensor& q, at::Tensor& out) {
+  if (!q.packed.defined()) throw Error("dequantize: empty quantised tensor");
+  const c10::ScalarType out_t = out.scalar_type();
+  if (!is_float_type(out_t))
+    throw Error(std::string("dequantize: unsupported output dtype ") + c10::toString(out_t) +
+                " (float32, bfloat16 or float16)");
+  if (out.sizes().vec() != q.shape || !out.is_contiguous() || out.device() != q.packed.device())
+    throw Error("dequantize_into: the buffer must be contiguous, of shape " + c10::str(c10::IntArrayRef(q.shape)) +
+                " and on " + q.packed.device().str());
   const std::int64_t n = q.numel();
   if (q.packed.is_cuda()) {
 #ifdef SOCRATES_QUANT_CUDA
@@ -178,7 +191,7 @@ at::Tensor dequantize(const Nf4Tensor& q, std::optional<c10::ScalarType> dtype) 
 #else
     no_cuda("dequantize");
 #endif
-    return out;
+    return;
   }
   const at::Tensor absmax = dequantize_absmax(q).contiguous();
   const at::Tensor packed = q.packed.contiguous();
@@ -191,7 +204,6 @@ at::Tensor dequantize(const Nf4Tensor& q, std::optional<c10::ScalarType> dtype) 
       break;
     default: detail::cpu_dequantize_4bit(pk, am, n, q.blocksize, q.quant_type, out.data_ptr<c10::Half>()); break;
   }
-  return out;
 }
 
 Blockwise8bit quantize_blockwise_8bit(const at::Tensor& x_in, const at::Tensor& code_in, std::int64_t blocksize) {

@@ -78,12 +78,17 @@ Nf4Tensor quantize_nf4(const at::Tensor& weight, QuantOptions options = {});
 /// original dtype), on the quantised tensor's device. Values are table[code] * absmax in
 /// float32, then rounded to `dtype`, as bitsandbytes computes them.
 at::Tensor dequantize(const Nf4Tensor& q, std::optional<c10::ScalarType> dtype = std::nullopt);
+/// dequantize() into `out` (contiguous, q's shape and device, float32/bfloat16/float16), e.g. one
+/// reused per-layer buffer, so nothing is allocated per call on the GPU.
+void dequantize_into(const Nf4Tensor& q, at::Tensor& out);
 /// The per-block float32 absmax (undoing double quantisation: code * nested_absmax + offset).
 at::Tensor dequantize_absmax(const Nf4Tensor& q);
 
 /// y = x W^T (+ bias) through a dequantised copy of W in x's dtype: the reference for the
 /// fused kernels. x: [..., in], W: [out, in].
-at::Tensor linear_4bit(const at::Tensor& x, const Nf4Tensor& w, const std::optional<at::Tensor>& bias = std::nullopt);
+/// `buffer`, when given, receives the dequantised weight (see dequantize_into).
+at::Tensor linear_4bit(const at::Tensor& x, const Nf4Tensor& w, const std::optional<at::Tensor>& bias = std::nullopt,
+                       at::Tensor* buffer = nullptr);
 
 // ---- code tables -------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@
 
 #include "fixtures.hpp"
 #include "quant/nf4.hpp"
+#include "socrates/error.hpp"
 
 using namespace socrates::quant;
 using namespace quant_test;
@@ -229,6 +230,16 @@ TEST(Nf4Reference, LinearThroughDequantisedWeight) {
   const at::Tensor ref = at::matmul(x, dequantize(q).t()) + b;
   EXPECT_EQ(y.sizes(), ref.sizes());
   EXPECT_TRUE(at::allclose(y, ref, 1e-5, 1e-5));
+  at::Tensor buffer;
+  const at::Tensor y1 = linear_4bit(x, q, b, &buffer);
+  ASSERT_TRUE(buffer.defined());
+  const void* storage = buffer.data_ptr();
+  const at::Tensor y2 = linear_4bit(x * 2, q, b, &buffer);  // reuses the buffer
+  EXPECT_EQ(buffer.data_ptr(), storage);
+  EXPECT_TRUE(bitwise_equal(y1, y));
+  EXPECT_TRUE(at::allclose(y2, at::matmul(x * 2, dequantize(q).t()) + b, 1e-5, 1e-5));
+  at::Tensor wrong = at::empty({3, 3});
+  EXPECT_THROW(dequantize_into(q, wrong), socrates::Error);
   EXPECT_TRUE(at::allclose(linear_4bit(x.to(at::kBFloat16), q).to(at::kFloat),
                            at::matmul(x.to(at::kBFloat16), dequantize(q, at::kBFloat16).t()).to(at::kFloat), 1e-2, 1e-2));
 }
