@@ -29,6 +29,13 @@ std::vector<fs::path> model_fixture_dirs() {
   return out;
 }
 
+fs::path dense_model_dir(const fs::path& fixture) {
+  std::string name = fixture.filename().string();
+  for (const char* suffix : {"-nf4", "-fp4"})
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, suffix) == 0) name.resize(name.size() - 4);
+  return fixture.parent_path().parent_path().parent_path() / "models" / name / "model";
+}
+
 nlohmann::json read_json(const fs::path& path) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("cannot read " + path.string());

@@ -19,6 +19,9 @@ fs::path quant_dir();
 /// (colon-separated), sorted.
 std::vector<fs::path> model_fixture_dirs();
 nlohmann::json read_json(const fs::path& path);
+/// The dense model a quantised fixture was made from: <name>-nf4 -> ../../models/<name>/model
+/// (the layout the fixtures' README describes).
+fs::path dense_model_dir(const fs::path& quantised_fixture);
 
 /// All tensors of a .safetensors file, as CPU tensors of their own.
 std::map<std::string, at::Tensor> load_safetensors(const fs::path& path);

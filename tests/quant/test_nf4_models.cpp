@@ -4,8 +4,6 @@
 // in SOCRATES_EXTRA_QUANT_FIXTURES is checked; settings come from the files.
 #include <gtest/gtest.h>
 
-#include <regex>
-
 #include <ATen/ATen.h>
 
 #include "fixtures.hpp"
@@ -14,16 +12,6 @@
 using namespace socrates::quant;
 using namespace quant_test;
 
-namespace {
-
-// fixtures/quant/models/<name>-nf4 -> fixtures/models/<name>/model (the README's layout).
-fs::path dense_model_dir(const fs::path& fixture) {
-  std::string name = fixture.filename().string();
-  name = std::regex_replace(name, std::regex("-(nf4|fp4)$"), "");
-  return fixture.parent_path().parent_path().parent_path() / "models" / name / "model";
-}
-
-}  // namespace
 
 TEST(Nf4Models, FixturesExist) {
   const auto dirs = model_fixture_dirs();
