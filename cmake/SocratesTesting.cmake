@@ -6,6 +6,10 @@ include(GoogleTest)
 # Where tests find the shared fixtures (../shared/fixtures from the project root).
 set(SOCRATES_FIXTURES_DIR "${PROJECT_SOURCE_DIR}/../shared/fixtures" CACHE PATH "Reference fixtures")
 
+# The tests' stub plugins (tests/plugins/, one per concern) are built here, outside the
+# plugin directory the host searches, so that `socrates plugins list` never shows them.
+set(SOCRATES_TEST_PLUGIN_DIR "${PROJECT_BINARY_DIR}/tests/stub-plugins")
+
 # socrates_add_test(<name> SOURCES <src>... [LIBRARIES <lib>...] [PLUGIN <plugin target>])
 # PLUGIN defines SOCRATES_PLUGIN_FILE, the built plugin, for loading it through the real loader.
 function(socrates_add_test name)
@@ -17,7 +21,7 @@ function(socrates_add_test name)
     SOCRATES_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     SOCRATES_BINARY_DIR="${PROJECT_BINARY_DIR}"
     SOCRATES_FIXTURES_DIR="${SOCRATES_FIXTURES_DIR}"
-    SOCRATES_TEST_PLUGIN_DIR="${SOCRATES_PLUGIN_OUTPUT_DIR}"
+    SOCRATES_TEST_PLUGIN_DIR="${SOCRATES_TEST_PLUGIN_DIR}"
     SOCRATES_BROKEN_PLUGIN_DIR="${PROJECT_BINARY_DIR}/tests/broken-plugins"
     SOCRATES_EXE="$<TARGET_FILE:socrates>")
   if(T_PLUGIN)

@@ -29,13 +29,6 @@ constexpr const char* kUsage =
     "the scenario is the stimulus, rendered by the prompt format as a dataset row would be.\n"
     "The answer scale comes from --scale-min/--scale-max or from the scenario's \"integer from A to B\".";
 
-// The dataset's own rendering of a row's prompt (SocSci210's `prompt` column), for formats
-// that read it (socsci-chat with use_field = "prompt").
-constexpr const char* kProfileLead = "You are a survey respondent with the following demographic profile:\n";
-constexpr const char* kReadQuestion =
-    "Read the question below and answer exactly as this person would. Follow the response instructions "
-    "precisely.\n\n";
-
 std::string trim(std::string_view s) {
   const auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string_view::npos) return {};
@@ -58,17 +51,6 @@ std::vector<std::pair<std::string, std::optional<std::string>>> parse_demographi
     for (char c : label) key += c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     const std::string value = trim(item.substr(colon + 1));
     out.emplace_back(key, value.empty() ? std::nullopt : std::optional<std::string>(value));
-  }
-  return out;
-}
-
-/// The label the dataset's prompts use for a key: '_' as spaces, each word capitalised.
-std::string dataset_label(const std::string& key) {
-  std::string out;
-  bool start = true;
-  for (char c : key) {
-    out += c == '_' ? ' ' : start ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
-    start = c == '_';
   }
   return out;
 }
@@ -122,134 +104,154 @@ void print_histogram(const std::map<double, double>& probs) {
   for (const auto& [a, p] : probs) std::cout << fmt::format("{:>{}}  {:>11.3f}  {}\n", number(a), w, p, bar(p));
 }
 
-}  // namespace
-
-int cmd_predict(const std::vector<std::string>& args) {
+/// The command line, validated.
+struct PredictArgs {
   std::string source, model_dir, tokenizer, format_name, adapter_dir, demographics, scenario, device, dtype;
   std::vector<std::string> sets;
   std::int64_t samples = 100;
   std::optional<std::int64_t> seed;
-  double scale_min = 0, scale_max = 0;
-  PredictOptions po_;
+  std::optional<std::pair<double, double>> scale;
+  bool no_adapter = false, show_prompt = false;
+  PredictOptions options;
+};
+
+po::options_description predict_options(PredictArgs& a) {
+  PredictOptions& o = a.options;
   po::options_description opts("options");
-  opts.add_options()("source", po::value<std::string>(&source), "run directory or experiment TOML")(
-      "model", po::value<std::string>(&model_dir), "Hugging Face model folder (instead of RUN_DIR/EXP.toml)")(
-      "tokenizer", po::value<std::string>(&tokenizer), "tokenizer.json (with --model; default: the folder's)")(
-      "prompt-format", po::value<std::string>(&format_name)->default_value("alpaca"),
+  opts.add_options()("source", po::value<std::string>(&a.source), "run directory or experiment TOML")(
+      "model", po::value<std::string>(&a.model_dir), "Hugging Face model folder (instead of RUN_DIR/EXP.toml)")(
+      "tokenizer", po::value<std::string>(&a.tokenizer), "tokenizer.json (with --model; default: the folder's)")(
+      "prompt-format", po::value<std::string>(&a.format_name)->default_value("alpaca"),
       "prompt format plugin, default options (with --model)")(
-      "adapter", po::value<std::string>(&adapter_dir), "PEFT LoRA adapter folder to attach")(
+      "adapter", po::value<std::string>(&a.adapter_dir), "PEFT LoRA adapter folder to attach")(
       "no-adapter", "ignore RUN_DIR/adapter (predict with the base model)")(
-      "demographics", po::value<std::string>(&demographics), "\"Label: value; ...\" (e.g. \"Age: 25; Gender: Female\")")(
-      "scenario", po::value<std::string>(&scenario), "the stimulus: vignette, question and answer format")(
-      "samples", po::value<std::int64_t>(&samples)->default_value(100), "answers to sample")(
+      "demographics", po::value<std::string>(&a.demographics), "\"Label: value; ...\" (e.g. \"Age: 25; Gender: Female\")")(
+      "scenario", po::value<std::string>(&a.scenario), "the stimulus: vignette, question and answer format")(
+      "samples", po::value<std::int64_t>(&a.samples)->default_value(100), "answers to sample")(
       "distribution", "exact probability of every answer of the scale instead of sampling")(
-      "scale-min", po::value<double>(&scale_min), "lowest valid answer")(
-      "scale-max", po::value<double>(&scale_max), "highest valid answer")(
+      "scale-min", po::value<double>(), "lowest valid answer")("scale-max", po::value<double>(), "highest valid answer")(
       "seed", po::value<std::int64_t>(), "sampling seed (default: [run] seed, or 0)")(
-      "temperature", po::value<double>(&po_.temperature)->default_value(0.6), "sampling temperature")(
-      "top-p", po::value<double>(&po_.top_p)->default_value(0.9), "nucleus sampling")(
-      "max-new-tokens", po::value<std::int64_t>(&po_.max_new_tokens)->default_value(16), "tokens per sampled answer")(
-      "batch-size", po::value<std::int64_t>(&po_.batch_size)->default_value(16), "samples per forward")(
-      "max-len", po::value<std::int64_t>(&po_.max_len)->default_value(0),
+      "temperature", po::value<double>(&o.temperature)->default_value(0.6), "sampling temperature")(
+      "top-p", po::value<double>(&o.top_p)->default_value(0.9), "nucleus sampling")(
+      "max-new-tokens", po::value<std::int64_t>(&o.max_new_tokens)->default_value(16), "tokens per sampled answer")(
+      "batch-size", po::value<std::int64_t>(&o.batch_size)->default_value(16), "samples per forward")(
+      "max-len", po::value<std::int64_t>(&o.max_len)->default_value(0),
       "longest prompt + answer (default: [data] max_seq_len, or 2048)")(
-      "device", po::value<std::string>(&device), "cpu, cuda or cuda:N (default: [run] device, or cpu)")(
-      "dtype", po::value<std::string>(&dtype), "float32|bfloat16|float16 (default: [model] dtype; the "
-                                               "checkpoint's on GPU and float32 on CPU with --model)")(
-      "set", po::value<std::vector<std::string>>(&sets)->composing(), "experiment override: section.key=value")(
+      "device", po::value<std::string>(&a.device), "cpu, cuda or cuda:N (default: [run] device, or cpu)")(
+      "dtype", po::value<std::string>(&a.dtype), "float32|bfloat16|float16 (default: [model] dtype; the "
+                                                 "checkpoint's on GPU and float32 on CPU with --model)")(
+      "set", po::value<std::vector<std::string>>(&a.sets)->composing(), "experiment override: section.key=value")(
       "show-prompt", "print the rendered prompt first");
+  return opts;
+}
+
+/// Parses and checks the command line; nullopt after --help.
+std::optional<PredictArgs> parse_predict_args(const std::vector<std::string>& args) {
+  PredictArgs a;
+  po::options_description opts = predict_options(a);
   po::positional_options_description pos;
   pos.add("source", 1);
   po::variables_map vm;
-  if (!parse(args, opts, pos, vm, kUsage)) return 0;
-  if (vm.count("seed")) seed = vm["seed"].as<std::int64_t>();
-
-  // Inputs.
-  if (source.empty() == model_dir.empty())
+  if (!parse(args, opts, pos, vm, kUsage)) return std::nullopt;
+  if (vm.count("seed")) a.seed = vm["seed"].as<std::int64_t>();
+  a.no_adapter = vm.count("no-adapter") > 0;
+  a.show_prompt = vm.count("show-prompt") > 0;
+  if (a.source.empty() == a.model_dir.empty())
     throw ConfigError("predict: give exactly one of RUN_DIR, EXP.toml or --model DIR (see socrates predict --help)");
-  if (trim(scenario).empty()) throw ConfigError("predict: --scenario is required (the question the person answers)");
+  if (trim(a.scenario).empty()) throw ConfigError("predict: --scenario is required (the question the person answers)");
   if (!vm.count("demographics")) throw ConfigError("predict: --demographics is required (e.g. \"Age: 25; Gender: Female\"; \"\" for none)");
   if (vm.count("scale-min") != vm.count("scale-max")) throw ConfigError("predict: give both --scale-min and --scale-max");
-  if (vm.count("adapter") && vm.count("no-adapter")) throw ConfigError("predict: --adapter and --no-adapter exclude each other");
-  if (!model_dir.empty() && !sets.empty()) throw ConfigError("predict: --set needs RUN_DIR or EXP.toml, not --model");
-  if (samples < 1) throw ConfigError("predict: --samples must be at least 1");
-  po_.mode = vm.count("distribution") ? PredictMode::distribution : PredictMode::sample;
-  if (po_.mode == PredictMode::distribution && !vm["samples"].defaulted())
+  if (!a.adapter_dir.empty() && a.no_adapter) throw ConfigError("predict: --adapter and --no-adapter exclude each other");
+  if (!a.model_dir.empty() && !a.sets.empty()) throw ConfigError("predict: --set needs RUN_DIR or EXP.toml, not --model");
+  if (a.samples < 1) throw ConfigError("predict: --samples must be at least 1");
+  a.options.mode = vm.count("distribution") ? PredictMode::distribution : PredictMode::sample;
+  if (a.options.mode == PredictMode::distribution && !vm["samples"].defaulted())
     throw ConfigError("predict: --samples and --distribution exclude each other");
+  if (vm.count("scale-min")) {
+    a.scale = {vm["scale-min"].as<double>(), vm["scale-max"].as<double>()};
+    if (!(a.scale->first < a.scale->second)) throw ConfigError("predict: --scale-min must be below --scale-max");
+  }
+  return a;
+}
 
+/// The described person and scenario as an unlabelled example. Its prompt text is left to
+/// the prompt format, which renders it from the attributes and the stimulus.
+Example build_example(const PredictArgs& a) {
   Example ex;
   ex.sample_id = 0;
   ex.study_id = "cli";
-  ex.demographic = parse_demographics(demographics);
-  ex.stimuli = trim(scenario);
-  ex.prompt = kProfileLead;
-  bool any = false;
-  for (const auto& [key, value] : ex.demographic)
-    if (value) ex.prompt += "- " + dataset_label(key) + ": " + *value + "\n", any = true;
-  ex.prompt = (any ? ex.prompt + "\n" : std::string()) + kReadQuestion + ex.stimuli;
-  if (vm.count("scale-min")) {
-    if (!(scale_min < scale_max)) throw ConfigError("predict: --scale-min must be below --scale-max");
-    ex.scale_min = scale_min, ex.scale_max = scale_max;
+  ex.demographic = parse_demographics(a.demographics);
+  ex.stimuli = trim(a.scenario);
+  if (a.scale) {
+    ex.scale_min = a.scale->first, ex.scale_max = a.scale->second;
   } else if (auto s = scenario_scale(ex.stimuli)) {
     ex.scale_min = static_cast<double>(s->first), ex.scale_max = static_cast<double>(s->second);
   }
-  if (po_.mode == PredictMode::distribution && scale_levels(ex, po_.max_levels).empty())
-    throw ConfigError(ex.scale_min ? "predict: --distribution supports at most " + std::to_string(po_.max_levels) +
+  const std::int64_t max_levels = a.options.max_levels;
+  if (a.options.mode == PredictMode::distribution && scale_levels(ex, max_levels).empty())
+    throw ConfigError(ex.scale_min ? "predict: --distribution supports at most " + std::to_string(max_levels) +
                                          " integer answers; this scale has more"
                                    : "predict: --distribution needs the answer scale: give --scale-min and "
                                      "--scale-max, or say \"integer from A to B\" in the scenario");
+  return ex;
+}
 
-  // The model.
-  EvalModel m;
-  PluginRegistry registry = default_registry();
-  std::string what;
-  if (!source.empty()) {
-    fs::path file = source, run_dir;
-    std::optional<fs::path> adapter;
-    if (fs::is_directory(source)) {
-      run_dir = source;
-      file = run_dir / "config.resolved.toml";
-      if (!fs::exists(file))
-        throw ConfigError(source + ": no config.resolved.toml; is this a run directory (runs/<name>-<time>)?");
-      if (!vm.count("no-adapter") && fs::exists(run_dir / "adapter")) adapter = run_dir / "adapter";
-    } else if (!fs::exists(file)) {
-      throw ConfigError(source + ": no such run directory or experiment file");
-    }
-    if (!adapter_dir.empty()) adapter = fs::path(adapter_dir);
-    if (!device.empty()) sets.push_back("run.device=" + device);
-    if (!dtype.empty()) sets.push_back("model.dtype=" + dtype);
-    Experiment exp = load_experiment(file.string(), sets, registry);
-    if (!seed) seed = static_cast<std::int64_t>(exp.settings().run.seed);
-    if (po_.max_len == 0) po_.max_len = exp.settings().data.max_seq_len;
-    m = open_eval_model(exp, run_dir, adapter);
-    what = file.string() + (adapter ? " + adapter " + adapter->string() : "");
-  } else {
-    const c10::Device dev(device.empty() ? "cpu" : device);
-    std::optional<c10::ScalarType> dt = parse_dtype(dtype);
-    if (!dt && dev.is_cpu()) dt = at::kFloat;
-    std::optional<fs::path> tok, adapter;
-    if (!tokenizer.empty()) tok = fs::path(tokenizer);
-    if (!adapter_dir.empty()) adapter = fs::path(adapter_dir);
-    m = open_eval_model(registry, model_dir, tok, format_name, dev, dt, adapter);
-    what = model_dir + (adapter ? " + adapter " + adapter->string() : "");
+struct OpenedModel {
+  EvalModel model;
+  std::string what;  // "MODEL [+ adapter DIR]"
+};
+
+/// The model from a run directory or an experiment, with the run's seed and max_len as defaults.
+OpenedModel open_from_experiment(PredictArgs& a, PluginRegistry& registry) {
+  fs::path file = a.source, run_dir;
+  std::optional<fs::path> adapter;
+  if (fs::is_directory(a.source)) {
+    run_dir = a.source;
+    file = run_dir / "config.resolved.toml";
+    if (!fs::exists(file))
+      throw ConfigError(a.source + ": no config.resolved.toml; is this a run directory (runs/<name>-<time>)?");
+    if (!a.no_adapter && fs::exists(run_dir / "adapter")) adapter = run_dir / "adapter";
+  } else if (!fs::exists(file)) {
+    throw ConfigError(a.source + ": no such run directory or experiment file");
   }
-  po_.seed = static_cast<std::uint64_t>(seed.value_or(0));
-  if (po_.max_len == 0) po_.max_len = 2048;
+  if (!a.adapter_dir.empty()) adapter = fs::path(a.adapter_dir);
+  if (!a.device.empty()) a.sets.push_back("run.device=" + a.device);
+  if (!a.dtype.empty()) a.sets.push_back("model.dtype=" + a.dtype);
+  Experiment exp = load_experiment(file.string(), a.sets, registry);
+  if (!a.seed) a.seed = static_cast<std::int64_t>(exp.settings().run.seed);
+  if (a.options.max_len == 0) a.options.max_len = exp.settings().data.max_seq_len;
+  return {open_eval_model(exp, run_dir, adapter), file.string() + (adapter ? " + adapter " + adapter->string() : "")};
+}
 
-  if (vm.count("show-prompt")) std::cout << "--- prompt ---\n" << m.format->render_prompt(ex) << "\n--------------\n";
-  const std::vector<Example> examples(po_.mode == PredictMode::sample ? static_cast<std::size_t>(samples) : 1, ex);
-  const Predictions p = predict(*m.model, *m.format, *m.tokenizer, examples, po_);
+/// A bare model folder, with the format's default options.
+OpenedModel open_from_folder(const PredictArgs& a, const PluginRegistry& registry) {
+  const c10::Device dev(a.device.empty() ? "cpu" : a.device);
+  std::optional<c10::ScalarType> dt = parse_dtype(a.dtype);
+  if (!dt && dev.is_cpu()) dt = at::kFloat;
+  std::optional<fs::path> tok, adapter;
+  if (!a.tokenizer.empty()) tok = fs::path(a.tokenizer);
+  if (!a.adapter_dir.empty()) adapter = fs::path(a.adapter_dir);
+  return {open_eval_model(registry, a.model_dir, tok, a.format_name, dev, dt, adapter),
+          a.model_dir + (adapter ? " + adapter " + adapter->string() : "")};
+}
 
-  std::cout << "model: " << what << "\n";
-  if (ex.scale_min) std::cout << "scale: " << number(*ex.scale_min) << " to " << number(*ex.scale_max) << "\n";
+/// The scale's levels, each with probability 0, so that unchosen answers show as empty bars.
+std::map<double, double> empty_histogram(const Example& ex, std::int64_t max_levels) {
   std::map<double, double> probs;
-  for (std::int64_t k : scale_levels(ex, po_.max_levels)) probs[static_cast<double>(k)] = 0;
-  if (po_.mode == PredictMode::distribution) {
-    for (const auto& [a, q] : p.rows[0].distribution) probs[a] = q;
-    print_histogram(probs);
-    std::cout << fmt::format("probability on valid answers before renormalising: {:.4f}\n", p.stats.mean_valid_mass);
-    std::cout << fmt::format("exact distribution in {:.2f} s\n", p.stats.seconds);
-    return 0;
-  }
+  for (std::int64_t k : scale_levels(ex, max_levels)) probs[static_cast<double>(k)] = 0;
+  return probs;
+}
+
+void print_distribution(const Example& ex, const Predictions& p, const PredictOptions& o) {
+  std::map<double, double> probs = empty_histogram(ex, o.max_levels);
+  for (const auto& [a, q] : p.rows[0].distribution) probs[a] = q;
+  print_histogram(probs);
+  std::cout << fmt::format("probability on valid answers before renormalising: {:.4f}\n", p.stats.mean_valid_mass);
+  std::cout << fmt::format("exact distribution in {:.2f} s\n", p.stats.seconds);
+}
+
+void print_samples(const Example& ex, const Predictions& p, const PredictOptions& o) {
+  std::map<double, double> probs = empty_histogram(ex, o.max_levels);
   const std::int64_t valid = p.stats.rows - p.stats.parse_failures;
   for (const PredictionRow& r : p.rows)
     if (r.prediction) probs[*r.prediction] += 1.0 / static_cast<double>(valid);
@@ -264,8 +266,31 @@ int cmd_predict(const std::vector<std::string>& args) {
     }
   std::cout << "\n"
             << fmt::format("{} samples in {:.2f} s: {:.1f} samples/s (temperature {:g}, top-p {:g}, seed {})\n",
-                           p.stats.rows, p.stats.seconds, p.stats.predictions_per_second, po_.temperature, po_.top_p,
-                           po_.seed);
+                           p.stats.rows, p.stats.seconds, p.stats.predictions_per_second, o.temperature, o.top_p,
+                           o.seed);
+}
+
+}  // namespace
+
+int cmd_predict(const std::vector<std::string>& args) {
+  std::optional<PredictArgs> a = parse_predict_args(args);
+  if (!a) return 0;
+  const Example ex = build_example(*a);
+  PluginRegistry registry = default_registry();
+  OpenedModel m = a->source.empty() ? open_from_folder(*a, registry) : open_from_experiment(*a, registry);
+  PredictOptions& o = a->options;
+  o.seed = static_cast<std::uint64_t>(a->seed.value_or(0));
+  if (o.max_len == 0) o.max_len = 2048;
+
+  if (a->show_prompt) std::cout << "--- prompt ---\n" << m.model.format->render_prompt(ex) << "\n--------------\n";
+  const std::vector<Example> examples(o.mode == PredictMode::sample ? static_cast<std::size_t>(a->samples) : 1, ex);
+  const Predictions p = predict(*m.model.model, *m.model.format, *m.model.tokenizer, examples, o);
+  std::cout << "model: " << m.what << "\n";
+  if (ex.scale_min) std::cout << "scale: " << number(*ex.scale_min) << " to " << number(*ex.scale_max) << "\n";
+  if (o.mode == PredictMode::distribution)
+    print_distribution(ex, p, o);
+  else
+    print_samples(ex, p, o);
   return 0;
 }
 

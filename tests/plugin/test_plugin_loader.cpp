@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "plugin/plugin_registry.hpp"
+#include "run_cli.hpp"
 #include "socrates/sdk.hpp"
 
 namespace fs = std::filesystem;
@@ -143,6 +144,19 @@ TEST(PluginRegistry, DefaultDirsFollowExeAndEnvironment) {
   EXPECT_EQ(dirs[0], (fs::read_symlink("/proc/self/exe").parent_path() / "../lib/socrates/plugins").lexically_normal());
   EXPECT_EQ(dirs[1], "/a");
   EXPECT_EQ(dirs[2], "/b/c");
+}
+
+// The stubs live in a folder that only the tests search: a user's plugin list never shows them.
+TEST(PluginRegistry, UsersPluginListHasNoTestStubs) {
+  ::unsetenv("SOCRATES_PLUGIN_PATH");
+  EXPECT_NE(kTestDir, fs::path(SOCRATES_EXE).parent_path() / "../lib/socrates/plugins");
+  const test::CliResult r = test::run_socrates("plugins list", fs::path(::testing::TempDir()) / "plugins-list");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("sft"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("test-")));
+  PluginRegistry reg;
+  reg.scan(kTestDir);
+  EXPECT_EQ(reg.names("dataset"), std::vector<std::string>{"test-dataset"});
 }
 
 TEST(TestPlugins, DatasetYieldsSyntheticRows) {

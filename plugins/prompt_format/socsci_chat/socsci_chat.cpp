@@ -73,7 +73,8 @@ const socrates_option kOptions[] = {
     {"system_prompt", SOCRATES_STRING, "\"" SOCSCI_CHAT_SYSTEM_PROMPT "\"",
      "System turn (the paper's by default); empty leaves the system turn out", nullptr},
     {"use_field", SOCRATES_STRING, "\"prompt\"",
-     "prompt: the dataset's rendered prompt is the user turn; stimuli: render demographics + stimuli here",
+     "prompt: the dataset's rendered prompt is the user turn (rows without one are rendered from the "
+     "fields); stimuli: render demographics + stimuli here",
      "prompt|stimuli"},
 };
 
@@ -144,11 +145,8 @@ class SocsciChat final : public socrates::PromptFormat {
     p.head = tpl_->begin;
     if (!system_.empty()) p.head += std::string(tpl_->system_open) + system_ + tpl_->system_close;
     p.head += tpl_->user_open;
-    if (use_field_ == "prompt") {
-      if (ex.prompt.find_first_not_of(" \t\r\n") == std::string::npos)
-        throw socrates::Error(ps::sample_prefix(kName, ex) + "has an empty prompt field; set " +
-                              cfg_.qualified("use_field") + " = \"stimuli\" to render it from the demographics and "
-                              "stimuli");
+    const auto blank = [](const std::string& t) { return t.find_first_not_of(" \t\r\n") == std::string::npos; };
+    if (use_field_ == "prompt" && !blank(ex.prompt)) {
       // The dataset's prompt ends with the stimulus: truncation cuts the stimulus's start
       // first and keeps the demographic profile before it.
       const std::string& s = ex.stimuli;
@@ -159,8 +157,12 @@ class SocsciChat final : public socrates::PromptFormat {
         p.body = ex.prompt;
       }
     } else {
-      if (ex.stimuli.find_first_not_of(" \t\r\n") == std::string::npos)
-        throw socrates::Error(ps::sample_prefix(kName, ex) + "has an empty stimuli field");
+      // From the fields, in SocSci210's words: use_field = "stimuli", or a row without a
+      // rendered prompt (socrates predict, a dataset of demographics and stimuli only).
+      if (blank(ex.stimuli))
+        throw socrates::Error(ps::sample_prefix(kName, ex) + (use_field_ == "prompt"
+                                                                  ? "has neither a prompt nor a stimuli field"
+                                                                  : "has an empty stimuli field"));
       const std::vector<std::string> items = ps::demographic_items(ex, ps::dataset_label);
       if (!items.empty()) {
         p.keep = kProfileLead;

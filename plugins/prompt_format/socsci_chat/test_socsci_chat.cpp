@@ -250,14 +250,18 @@ TEST(SocsciChat, StimuliFieldReproducesTheDatasetPrompt) {
   auto from_prompt = make(), from_stimuli = make(Table{{"use_field", std::string("stimuli")}});
   EXPECT_EQ(from_stimuli->render_prompt(ex), from_prompt->render_prompt(ex));
   EXPECT_EQ(from_stimuli->tokenize(ex, qwen(), 2048).input_ids, from_prompt->tokenize(ex, qwen(), 2048).input_ids);
+  // A row without a rendered prompt (socrates predict) is rendered from its fields, in the same words.
+  const std::string rendered = from_prompt->render_prompt(ex);
+  ex.prompt.clear();
+  EXPECT_EQ(from_prompt->render_prompt(ex), rendered);
 }
 
 TEST(SocsciChat, EmptyFieldsNameTheSample) {
   Example ex = example();
   ex.prompt = "";
+  ex.stimuli = " ";
   EXPECT_THAT([&] { make()->render_prompt(ex); },
-              ThrowsMessage<Error>("socsci-chat: sample_id 1001 (study AB123): has an empty prompt field; set "
-                                   "prompt.use_field = \"stimuli\" to render it from the demographics and stimuli"));
+              ThrowsMessage<Error>("socsci-chat: sample_id 1001 (study AB123): has neither a prompt nor a stimuli field"));
   ex = example();
   ex.stimuli = "\n";
   EXPECT_THAT([&] { make(Table{{"use_field", std::string("stimuli")}})->render_prompt(ex); },
