@@ -46,6 +46,13 @@ const std::vector<std::pair<std::string, Schema>>& host_sections() {
            opt("tokenizer", SOCRATES_PATH, "\"\"", "tokenizer.json (default: the one in `path`)"),
            opt("dtype", SOCRATES_STRING, "\"bfloat16\"", "Compute dtype of the frozen base weights",
                {"float32", "bfloat16", "float16"}),
+           opt("quantize", SOCRATES_STRING, "\"none\"",
+               "Quantise the decoder's linear weights to 4 bits while loading (QLoRA; bitsandbytes format). "
+               "A checkpoint saved in 4 bits stays 4-bit with any value",
+               {"none", "nf4", "fp4"}),
+           opt("quant_blocksize", SOCRATES_INT, "64", "Values per 4-bit absmax block (64, 128, ..., 4096)"),
+           opt("double_quant", SOCRATES_BOOL, "true",
+               "Quantise the block absmax values again to 8 bits (bnb_4bit_use_double_quant)"),
        }},
       {"data",
        {

@@ -56,6 +56,15 @@ ModelSettings ModelSettings::from(const ConfigSection& s) {
   if (m.tokenizer.empty() && !m.path.empty()) m.tokenizer = m.path / "tokenizer.json";
   const std::string dt = s.get<std::string>("dtype");
   m.dtype = dt == "float32" ? c10::kFloat : dt == "float16" ? c10::kHalf : c10::kBFloat16;
+  if (const std::string q = s.get<std::string>("quantize"); q != "none") {
+    quant::QuantOptions o;
+    o.quant_type = quant::parse_quant_type(q, s.qualified("quantize"));
+    o.blocksize = s.get<std::int64_t>("quant_blocksize");
+    if (!quant::is_supported_blocksize(o.blocksize))
+      throw s.error("quant_blocksize", "must be 64, 128, 256, 512, 1024, 2048 or 4096, got " + std::to_string(o.blocksize));
+    o.double_quant = s.get<bool>("double_quant");
+    m.quantize = o;
+  }
   m.origin = s.origin("shape");
   return m;
 }
@@ -139,7 +148,8 @@ std::map<std::string, std::string> update_settings_of(const Experiment& exp) {
   for (const char* key : kUpdateKeys) out[std::string("training.") + key] = to_toml_value_text(t.values().at(key));
   out["run.seed"] = to_toml_value_text(exp.section("run").values().at("seed"));
   out["data.max_seq_len"] = to_toml_value_text(exp.section("data").values().at("max_seq_len"));
-  out["model.dtype"] = to_toml_value_text(exp.section("model").values().at("dtype"));
+  for (const char* key : {"dtype", "quantize", "quant_blocksize", "double_quant"})
+    out[std::string("model.") + key] = to_toml_value_text(exp.section("model").values().at(key));
   for (const char* slot : {"adapter", "optimizer", "objective"}) {
     for (const PluginUse* use : exp.plugins_in(slot)) {
       out[std::string(slot) + ".plugin"] = "\"" + use->name + "\"";

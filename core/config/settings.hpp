@@ -6,12 +6,14 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
+#include "quant/nf4.hpp"
 #include "socrates/config.hpp"
 #include "socrates/dataset.hpp"
 
@@ -42,7 +44,9 @@ struct ModelSettings {
   std::filesystem::path shape;  // config.json (or a folder with one) for random weights
   /// The tokenizer.json to use: [model] tokenizer, else <path>/tokenizer.json, else empty.
   std::filesystem::path tokenizer;
-  c10::ScalarType dtype = c10::kBFloat16;
+  c10::ScalarType dtype = c10::kBFloat16;  // compute dtype, also of 4-bit weights
+  /// 4-bit quantisation of the decoder's linear weights on load; nullopt: none.
+  std::optional<quant::QuantOptions> quantize;
   std::string origin;  // "file:line" of the section, for errors about the model
 
   static ModelSettings from(const ConfigSection& s);

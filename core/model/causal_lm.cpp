@@ -25,7 +25,7 @@ CausalLM::CausalLM(ModelConfig c, c10::Device device, c10::ScalarType dtype)
     : config_(std::move(c)), device_(device), dtype_(dtype), inv_freq_(rope_inv_freq(config_)) {}
 
 std::unique_ptr<CausalLM> CausalLM::random(const ModelConfig& c, c10::Device device, c10::ScalarType dtype,
-                                           std::uint64_t seed) {
+                                           std::uint64_t seed, const std::optional<quant::QuantOptions>& quantize) {
   std::unique_ptr<CausalLM> m(new CausalLM(c, device, dtype));
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   auto normal = [&](std::vector<std::int64_t> shape) {
@@ -37,22 +37,32 @@ std::unique_ptr<CausalLM> CausalLM::random(const ModelConfig& c, c10::Device dev
   m->embed_ = normal({c.vocab_size, h});
   m->norm_ = ones(h);
   m->lm_head_ = c.tie_word_embeddings ? m->embed_ : normal({c.vocab_size, h});
-  m->build_layers([&](const std::string& name, std::vector<std::int64_t> shape) {
+  auto tensor = [&](const std::string& name, std::vector<std::int64_t> shape) {
     if (name.size() > 11 && name.compare(name.size() - 11, 11, "norm.weight") == 0) return ones(shape[0]);
     if (name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0) return zeros(shape[0]);
     return normal(std::move(shape));
-  });
+  };
+  LinearFn linear;
+  if (quantize) {
+    auto buffer = std::make_shared<DequantBuffer>();
+    linear = [&, buffer](const std::string& site, std::int64_t out, std::int64_t in, bool bias) {
+      at::Tensor b = bias ? zeros(out) : at::Tensor();
+      auto base = std::make_shared<Linear4bit>(quant::quantize_4bit(normal({out, in}), *quantize), b, buffer);
+      return std::make_unique<Linear>(site, out, in, b, std::move(base));
+    };
+  }
+  m->build_layers(tensor, linear);
   return m;
 }
 
-void CausalLM::build_layers(
-    const std::function<at::Tensor(const std::string&, std::vector<std::int64_t>)>& tensor) {
+void CausalLM::build_layers(const TensorFn& tensor, const LinearFn& linear) {
   const ModelConfig& c = config_;
   const std::int64_t h = c.hidden_size, q = c.num_heads * c.head_dim, kv = c.num_kv_heads * c.head_dim,
                      f = c.intermediate_size;
   for (std::int64_t i = 0; i < c.num_layers; ++i) {
     const std::string p = "layers." + std::to_string(i) + ".";
     auto lin = [&](const std::string& name, std::int64_t out, std::int64_t in, bool bias) {
+      if (linear) return linear(p + name, out, in, bias);
       at::Tensor w = tensor("model." + p + name + ".weight", {out, in});
       at::Tensor b = bias ? tensor("model." + p + name + ".bias", {out}) : at::Tensor();
       return std::make_unique<Linear>(p + name, w, b);

@@ -13,6 +13,7 @@
 
 #include "model/kv_cache.hpp"
 #include "model/linear.hpp"
+#include "model/linear_4bit.hpp"
 #include "model/model_config.hpp"
 #include "socrates/model.hpp"
 
@@ -34,11 +35,16 @@ class CausalLM final : public ModelView {
  public:
   /// Loads a Hugging Face folder (config.json + safetensors) onto `device` in `dtype`
   /// (default: the checkpoint's). Throws socrates::Error naming the folder/file/tensor.
+  /// With `quantize`, the decoder's linear weights are quantised to 4 bits as they load, one
+  /// tensor at a time on `device`. Weights saved in 4 bits (transformers + bitsandbytes) load
+  /// as they are, with or without `quantize`.
   static std::unique_ptr<CausalLM> load(const std::filesystem::path& dir, c10::Device device,
-                                        std::optional<c10::ScalarType> dtype = std::nullopt);
+                                        std::optional<c10::ScalarType> dtype = std::nullopt,
+                                        const std::optional<quant::QuantOptions>& quantize = std::nullopt);
   /// Random weights (normal(0, initializer_range), norms 1, biases 0) from a seed: tests, quickstart, benchmarks.
   static std::unique_ptr<CausalLM> random(const ModelConfig& config, c10::Device device, c10::ScalarType dtype,
-                                          std::uint64_t seed);
+                                          std::uint64_t seed,
+                                          const std::optional<quant::QuantOptions>& quantize = std::nullopt);
 
   /// Final hidden states [B, T, hidden] (after the last norm) for `input_ids` [B, T].
   at::Tensor forward(const at::Tensor& input_ids, const ForwardOptions& opts = {}) const;
@@ -48,8 +54,17 @@ class CausalLM final : public ModelView {
   /// An empty cache for `batch` sequences of up to `capacity` positions.
   KVCache make_cache(std::int64_t batch, std::int64_t capacity) const;
 
-  /// Every base weight, named as in Hugging Face checkpoints ("model.layers.0.mlp.up_proj.weight").
+  /// Every dense base weight, named as in Hugging Face checkpoints ("model.layers.0.mlp.up_proj.weight");
+  /// 4-bit weights are not listed.
   std::vector<std::pair<std::string, at::Tensor>> base_parameters() const;
+  /// Every base weight as a checkpoint stores it, in `dtype`: dense, or with `quantize` the
+  /// decoder's linear weights in bitsandbytes' 4-bit layout (weight, weight.absmax, ...).
+  /// 4-bit weights are dequantised for a dense export and kept as they are when `quantize`
+  /// matches how they are stored.
+  std::vector<std::pair<std::string, at::Tensor>> export_tensors(
+      c10::ScalarType dtype, const std::optional<quant::QuantOptions>& quantize = std::nullopt) const;
+  /// Whether any decoder linear weight is stored in 4 bits.
+  bool quantized() const;
   /// Makes every base weight trainable (full fine-tuning, benchmarks) or frozen (default).
   void set_base_requires_grad(bool on);
 
@@ -71,7 +86,10 @@ class CausalLM final : public ModelView {
   CausalLM(ModelConfig c, c10::Device device, c10::ScalarType dtype);
   /// Builds every decoder layer from `tensor(name, shape)`, which returns the weight named
   /// as in Hugging Face checkpoints ("model.layers.0.mlp.up_proj.weight").
-  void build_layers(const std::function<at::Tensor(const std::string&, std::vector<std::int64_t>)>& tensor);
+  /// `linear(site, out, in, bias)`, when given, builds each linear layer instead (4-bit bases).
+  using TensorFn = std::function<at::Tensor(const std::string&, std::vector<std::int64_t>)>;
+  using LinearFn = std::function<std::unique_ptr<Linear>(const std::string&, std::int64_t, std::int64_t, bool)>;
+  void build_layers(const TensorFn& tensor, const LinearFn& linear = {});
   at::Tensor attention(const DecoderLayer& l, std::size_t index, const at::Tensor& x, const at::Tensor& cos,
                        const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const;
   at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& w) const;

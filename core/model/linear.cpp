@@ -10,6 +10,11 @@ namespace socrates {
 Linear::Linear(std::string name, at::Tensor weight, at::Tensor bias)
     : name_(std::move(name)), in_(weight.size(1)), out_(weight.size(0)), weight_(std::move(weight)), bias_(std::move(bias)) {}
 
+Linear::Linear(std::string name, std::int64_t out, std::int64_t in, at::Tensor bias, std::shared_ptr<LinearBase> base)
+    : name_(std::move(name)), in_(in), out_(out), bias_(std::move(bias)) {
+  set_base(std::move(base));
+}
+
 at::Tensor Linear::forward(const at::Tensor& x) const {
   at::Tensor y = base_ ? base_->forward(x) : at::linear(x, weight_, bias_);
   if (delta_) y = y + delta_->forward(x);
@@ -23,7 +28,11 @@ void Linear::set_base(std::shared_ptr<LinearBase> base) {
 }
 
 void Linear::merge_weight(const at::Tensor& delta_weight) {
-  if (!weight_.defined()) throw Error(name_ + ": cannot merge into a replaced (quantised) base weight");
+  if (!weight_.defined()) {
+    // A quantised base is dequantised first: the merged layer is dense.
+    weight_ = base_->dense_weight(delta_weight.scalar_type());
+    base_.reset();
+  }
   if (delta_weight.sizes() != weight_.sizes()) {
     throw Error(name_ + ": merge weight has shape " + c10::str(delta_weight.sizes()) + ", expected " +
                 c10::str(weight_.sizes()));

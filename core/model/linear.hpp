@@ -11,6 +11,9 @@ namespace socrates {
 class Linear final : public LinearSite {
  public:
   Linear(std::string name, at::Tensor weight, at::Tensor bias);
+  /// A layer whose frozen base is `base` (e.g. 4-bit weights) from the start; `bias` is
+  /// what bias() reports (the base applies it).
+  Linear(std::string name, std::int64_t out, std::int64_t in, at::Tensor bias, std::shared_ptr<LinearBase> base);
 
   at::Tensor forward(const at::Tensor& x) const;
 
@@ -22,6 +25,9 @@ class Linear final : public LinearSite {
   void set_delta(std::shared_ptr<LinearDelta> delta) override { delta_ = std::move(delta); }
   void set_base(std::shared_ptr<LinearBase> base) override;
   void merge_weight(const at::Tensor& delta_weight) override;
+
+  /// The replaced base, or nullptr while the weight is dense.
+  const std::shared_ptr<LinearBase>& base() const { return base_; }
 
   /// Replaces the dense weight (loading); keeps shape checks.
   void set_weight(at::Tensor w);

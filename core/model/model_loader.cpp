@@ -10,8 +10,24 @@ namespace fs = std::filesystem;
 
 namespace socrates {
 
+namespace {
+
+void describe_quantisation(const ModelSettings& m, const RunSettings& run) {
+  if (!m.quantize) return;
+  const quant::QuantOptions& q = *m.quantize;
+  host_logger()->info("model: decoder linear weights quantised on load to {} (blocksize {}{}), compute dtype {}",
+                      quant::to_string(q.quant_type), q.blocksize, q.double_quant ? ", double quantisation" : "",
+                      c10::toString(m.dtype));
+  if (!run.device.is_cuda())
+    host_logger()->warn("model: 4-bit weights on {} use the CPU reference kernels, which are slow; QLoRA is meant for "
+                        "CUDA ([run] device = \"cuda\")", run.device.str());
+}
+
+}  // namespace
+
 std::unique_ptr<CausalLM> load_model(const ModelSettings& m, const RunSettings& run) {
-  if (!m.path.empty()) return CausalLM::load(m.path, run.device, m.dtype);
+  describe_quantisation(m, run);
+  if (!m.path.empty()) return CausalLM::load(m.path, run.device, m.dtype, m.quantize);
   if (m.shape.empty())
     throw ConfigError((m.origin.empty() ? std::string("[model]") : m.origin) + ": set [model] path or [model] shape");
   ModelConfig cfg;
@@ -26,7 +42,7 @@ std::unique_ptr<CausalLM> load_model(const ModelSettings& m, const RunSettings& 
   }
   host_logger()->info("model: random {} weights from shape {} ({:.1f}M parameters), seed {}", cfg.architecture,
                       m.shape.string(), cfg.num_parameters() / 1e6, run.seed);
-  return CausalLM::random(cfg, run.device, m.dtype, run.seed);
+  return CausalLM::random(cfg, run.device, m.dtype, run.seed, m.quantize);
 }
 
 }  // namespace socrates

@@ -242,4 +242,8 @@ at::Tensor dequantize_blockwise_8bit(const at::Tensor& codes, const at::Tensor& 
   return code.to(codes.device()).index_select(0, c).mul_(absmax.contiguous().index_select(0, block));
 }
 
+bool has_format(const Nf4Tensor& q, const QuantOptions& o) {
+  return q.quant_type == o.quant_type && q.blocksize == o.blocksize && q.nested() == o.double_quant;
+}
+
 }  // namespace socrates::quant

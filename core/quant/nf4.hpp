@@ -69,6 +69,9 @@ struct Nf4Tensor {
   Nf4Tensor to(c10::Device device) const;
 };
 
+/// Whether `q` is stored with the quant type, blocksize and double quantisation of `options`.
+bool has_format(const Nf4Tensor& q, const QuantOptions& options);
+
 /// Quantises `weight` (float32, bfloat16 or float16; any shape; CPU or CUDA).
 Nf4Tensor quantize_4bit(const at::Tensor& weight, const QuantOptions& options = {});
 /// quantize_4bit with quant_type NF4.
