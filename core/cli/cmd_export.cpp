@@ -43,19 +43,60 @@ std::string read_text(const fs::path& file) {
   return ss.str();
 }
 
+/// transformers' BitsAndBytesConfig for a 4-bit checkpoint (as save_pretrained writes it).
+nlohmann::json quantization_config(const quant::QuantOptions& q, c10::ScalarType compute) {
+  return {{"_load_in_4bit", true},
+          {"_load_in_8bit", false},
+          {"bnb_4bit_compute_dtype", dtype_name(compute)},
+          {"bnb_4bit_quant_storage", "uint8"},
+          {"bnb_4bit_quant_type", std::string(quant::to_string(q.quant_type))},
+          {"bnb_4bit_use_double_quant", q.double_quant},
+          {"llm_int8_enable_fp32_cpu_offload", false},
+          {"llm_int8_has_fp16_weight", false},
+          {"llm_int8_skip_modules", nullptr},
+          {"llm_int8_threshold", 6.0},
+          {"load_in_4bit", true},
+          {"load_in_8bit", false},
+          {"quant_method", "bitsandbytes"}};
+}
+
+/// config.json of the export: the output dtype, and quantization_config for a 4-bit export
+/// (removed for a dense one).
+std::string export_config(const std::string& text, c10::ScalarType model_dtype, c10::ScalarType out_dtype,
+                          const std::optional<quant::QuantOptions>& quantize) {
+  nlohmann::json c = nlohmann::json::parse(text);
+  if (out_dtype == model_dtype && !quantize && !c.contains("quantization_config")) return text;
+  bool set = false;
+  for (const char* key : {"dtype", "torch_dtype"}) {
+    if (c.contains(key)) c[key] = dtype_name(out_dtype), set = true;
+  }
+  if (!set) c["torch_dtype"] = dtype_name(out_dtype);
+  if (quantize)
+    c["quantization_config"] = quantization_config(*quantize, out_dtype);
+  else
+    c.erase("quantization_config");
+  return c.dump(2) + "\n";
+}
+
 }  // namespace
 
 int cmd_export(const std::vector<std::string>& args) {
-  std::string model_dir, adapter_dir, out_dir, dtype;
+  std::string model_dir, adapter_dir, out_dir, dtype, quantize_name;
+  std::int64_t blocksize = 64;
   po::options_description opts("options");
   opts.add_options()("model", po::value<std::string>(&model_dir)->required(), "Hugging Face model folder")(
       "adapter", po::value<std::string>(&adapter_dir), "PEFT LoRA adapter folder (adapter_config.json, adapter_model.safetensors)")(
       "merge", "fold the adapter into the base weights (required with --adapter)")(
       "out", po::value<std::string>(&out_dir)->required(), "new folder to write (must not exist or be empty)")(
-      "dtype", po::value<std::string>(&dtype)->default_value(""), "float32|bfloat16|float16 (default: the model's)");
+      "dtype", po::value<std::string>(&dtype)->default_value(""), "float32|bfloat16|float16 (default: the model's)")(
+      "quantize", po::value<std::string>(&quantize_name), "nf4|fp4: save the decoder's linear weights in "
+                                                          "bitsandbytes 4-bit format (transformers loads it)")(
+      "quant-blocksize", po::value<std::int64_t>(&blocksize)->default_value(64), "values per absmax block (4-bit)")(
+      "no-double-quant", "keep the absmax values in float32 (4-bit)");
   po::variables_map vm;
   if (!parse(args, opts, {}, vm,
-             "socrates export --model DIR [--adapter DIR --merge] --out DIR [--dtype float32|bfloat16|float16]")) {
+             "socrates export --model DIR [--adapter DIR --merge] --out DIR [--dtype float32|bfloat16|float16]\n"
+             "                [--quantize nf4|fp4 [--quant-blocksize N] [--no-double-quant]]")) {
     return 0;
   }
   const bool merge = vm.count("merge") > 0;
@@ -68,7 +109,21 @@ int cmd_export(const std::vector<std::string>& args) {
     throw ConfigError("export: --out " + out.string() + " exists and is not an empty folder; choose a new one");
   }
 
-  // Merge in float32 (one rounding to the output dtype), on the CPU.
+  std::optional<quant::QuantOptions> quantize;
+  if (!quantize_name.empty()) {
+    quantize = quant::QuantOptions{};
+    quantize->quant_type = quant::parse_quant_type(quantize_name, "--quantize");
+    if (!quant::is_supported_blocksize(blocksize))
+      throw ConfigError("export: --quant-blocksize must be 64, 128, 256, 512, 1024, 2048 or 4096, got " +
+                        std::to_string(blocksize));
+    quantize->blocksize = blocksize;
+    quantize->double_quant = !vm.count("no-double-quant");
+  } else if (vm.count("no-double-quant") || !vm["quant-blocksize"].defaulted()) {
+    throw ConfigError("export: --quant-blocksize and --no-double-quant need --quantize nf4|fp4");
+  }
+
+  // Merge in float32 (one rounding to the output dtype), on the CPU. 4-bit weights stay
+  // 4-bit until an adapter merges into them or a dense export dequantises them.
   auto model = CausalLM::load(src, c10::kCPU, at::kFloat);
   const c10::ScalarType out_dtype = dtype.empty() ? model->config().dtype : export_dtype(dtype);
   if (!adapter_dir.empty()) {
@@ -78,20 +133,10 @@ int cmd_export(const std::vector<std::string>& args) {
 
   fs::create_directories(out);
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  for (auto& [name, t] : model->base_parameters()) tensors.emplace_back(name, t.to(out_dtype));
+  tensors = model->export_tensors(out_dtype, quantize);
   save_safetensors(out / "model.safetensors", tensors, {{"format", "pt"}});
-
-  std::string config = read_text(src / "config.json");
-  if (out_dtype != model->config().dtype) {
-    nlohmann::json c = nlohmann::json::parse(config);
-    bool set = false;
-    for (const char* key : {"dtype", "torch_dtype"}) {
-      if (c.contains(key)) c[key] = dtype_name(out_dtype), set = true;
-    }
-    if (!set) c["torch_dtype"] = dtype_name(out_dtype);
-    config = c.dump(2) + "\n";
-  }
-  write_file_atomic(out / "config.json", config);
+  write_file_atomic(out / "config.json",
+                    export_config(read_text(src / "config.json"), model->config().dtype, out_dtype, quantize));
   std::vector<std::string> copied;
   for (const char* name : kSideFiles) {
     if (fs::is_regular_file(src / name)) {
@@ -101,8 +146,10 @@ int cmd_export(const std::vector<std::string>& args) {
   }
   std::string list;
   for (const auto& n : copied) list += ", " + n;
-  host_logger()->info("export: wrote {} ({} tensors, {}{}): model.safetensors, config.json{}", out.string(),
-                      tensors.size(), dtype_name(out_dtype), adapter_dir.empty() ? "" : ", adapter merged", list);
+  host_logger()->info("export: wrote {} ({} tensors, {}{}{}): model.safetensors, config.json{}", out.string(),
+                      tensors.size(), dtype_name(out_dtype),
+                      quantize ? ", linear weights " + std::string(quant::to_string(quantize->quant_type)) : "",
+                      adapter_dir.empty() ? "" : ", adapter merged", list);
   return 0;
 }
 
