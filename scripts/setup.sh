@@ -48,6 +48,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# --- Gloo's headers for the ddp/zero2 plugins (from Debian's libgloo-dev; headers only) --
+"$root/scripts/fetch-gloo-headers.sh" >/dev/null ||
+  echo "[setup] warning: no Gloo headers; the ddp and zero2 plugins will not be built"
+
 [ $build = 1 ] || exit 0
 
 # --- Configure and build ---------------------------------------------------------

@@ -1,5 +1,6 @@
 #include "checkpoint/checkpoint_folder.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -37,6 +38,27 @@ void make_dirs(const fs::path& dir) {
 }
 
 }  // namespace
+
+std::vector<fs::path> optimizer_files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir / "optimizer", ec))
+    if (e.path().extension() == ".safetensors") out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string verify_rank_files(const fs::path& dir, const TrainingParts& parts) {
+  const HostServices& host = host_services();
+  for (const fs::path& f : {dir / ckpt::optimizer_file(parts.rank, parts.world_size), dir / ckpt::rng_file(parts.rank)}) {
+    try {
+      host.load_tensors(f);
+    } catch (const std::exception& e) {
+      return f.string() + ": " + e.what();
+    }
+  }
+  return "";
+}
 
 void write_rank_files(const fs::path& dir, const TrainingParts& parts) {
   const HostServices& host = host_services();
@@ -91,15 +113,26 @@ std::vector<std::string> restore_parts(const fs::path& dir, const TrainingParts&
   } catch (const Error& e) {
     throw Error((dir / ckpt::kAdapterDir).string() + ": the adapter does not load into this run's model (" + e.what() + ")");
   }
-  const fs::path opt = dir / ckpt::optimizer_file(parts.rank, parts.world_size);
-  if (!fs::exists(opt))
-    throw Error(opt.string() + ": missing; the checkpoint was saved with another number of ranks");
-  try {
-    parts.optimizer->load_state(host.load_tensors(opt));
-  } catch (const Error& e) {
-    throw Error(opt.string() + ": the optimizer state does not load (" + e.what() + ")");
+  // Every rank's optimizer file, merged by name: each optimizer takes the tensors it updates
+  // (all of them, or its ZeRO-2 shard), whatever the number of ranks that saved them.
+  const std::vector<fs::path> files = optimizer_files(dir);
+  if (files.empty()) throw Error((dir / "optimizer").string() + ": no optimizer state in the checkpoint");
+  StateDict merged;
+  for (const fs::path& f : files) {
+    StateDict one = host.load_tensors(f);
+    merged.tensors.merge(one.tensors);
+    merged.meta.merge(one.meta);
   }
+  try {
+    parts.optimizer->load_state(merged);
+  } catch (const Error& e) {
+    throw Error((dir / "optimizer").string() + ": the optimizer state (" + std::to_string(files.size()) +
+                " rank file" + (files.size() == 1 ? "" : "s") + ") does not load (" + e.what() + ")");
+  }
+  // Training randomness does not depend on it (dropout is seeded per micro-batch); a rank the
+  // checkpoint had no file for keeps its own state.
   const fs::path rng = dir / ckpt::rng_file(parts.rank);
+  if (!fs::exists(rng)) return {};
   return restore_rng_state(host.load_tensors(rng), parts.device, rng);
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <c10/core/Device.h>
 
@@ -26,6 +27,12 @@ struct TrainingParts {
 /// This rank's files: optimizer/rank-R-of-W.safetensors and rng/rank-R.safetensors.
 void write_rank_files(const std::filesystem::path& dir, const TrainingParts& parts);
 
+/// Reads this rank's files back; "" when they load, else what is wrong.
+std::string verify_rank_files(const std::filesystem::path& dir, const TrainingParts& parts);
+
+/// optimizer/*.safetensors of checkpoint `dir` (one per rank that saved it), sorted.
+std::vector<std::filesystem::path> optimizer_files(const std::filesystem::path& dir);
+
 /// Rank 0's files: adapter/, trainer_state.json, config.resolved.toml (`config_toml`, the
 /// resolved experiment) and a copy of `run_dir`'s metrics.jsonl.
 void write_shared_files(const std::filesystem::path& dir, const TrainingParts& parts, const TrainerState& state,
@@ -42,7 +49,8 @@ void seal_checkpoint(const std::filesystem::path& dir, std::int64_t step, const 
 /// trainer_state.json of checkpoint `dir`.
 TrainerState read_trainer_state(const std::filesystem::path& dir);
 
-/// Loads the adapter, this rank's optimizer state and RNG states from checkpoint `dir`.
+/// Loads the adapter, the optimizer state (every rank's file, merged by tensor name, so any
+/// number of ranks resumes any checkpoint) and this rank's RNG state from checkpoint `dir`.
 /// Returns warnings (e.g. RNG state from another device type).
 std::vector<std::string> restore_parts(const std::filesystem::path& dir, const TrainingParts& parts);
 

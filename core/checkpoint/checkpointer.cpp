@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include <ATen/ops/scalar_tensor.h>
+#include <ATen/ops/zeros.h>
 
 #include "checkpoint/durable.hpp"
 #include "checkpoint/layout.hpp"
@@ -57,6 +58,10 @@ std::optional<TrainerState> Checkpointer::resume() {
     throw Error((found->dir / ckpt::kTrainerState).string() + ": says step " + std::to_string(saved.step) +
                 " but the checkpoint is step " + std::to_string(found->step));
   check_resumable(saved, base_, found->dir);
+  if (saved.world_size != base_.world_size)
+    log->info("resume: checkpoint saved by {} rank{}, continuing on {}: the data order is global and the optimizer "
+              "state is merged by tensor name",
+              saved.world_size, saved.world_size == 1 ? "" : "s", base_.world_size);
   for (const std::string& w : restore_parts(found->dir, parts_)) log->warn("resume: {}", w);
   if (parts_.rank == 0) {
     // Drop the metrics of steps after the checkpoint (a crash left them behind).
@@ -81,15 +86,44 @@ bool Checkpointer::save(std::int64_t step, const std::vector<double>& losses, co
   if (step == last_saved_) return true;
   auto log = host_logger();
   const fs::path stage = run_dir_ / ckpt::kStagingDir / ckpt::step_dir_name(step);
+  const bool root = parts_.rank == 0;
+  std::string mine;  // what went wrong on this rank in the current phase ("" = nothing)
+  // After each phase every rank learns which ranks failed, so that all of them keep the
+  // checkpoint or all drop it, and nobody waits in a collective for a rank that gave up.
+  auto agree = [&](const char* phase) {
+    at::Tensor bad = at::zeros({parts_.world_size}, at::kDouble);
+    if (!mine.empty()) bad[parts_.rank] = 1.0;
+    par_->all_reduce_sum(bad);
+    std::string who;
+    for (int r = 0; r < parts_.world_size; ++r)
+      if (bad[r].item<double>() > 0) who += (who.empty() ? "" : ", ") + std::to_string(r);
+    if (who.empty()) return;
+    if (!mine.empty()) throw Error(mine);
+    throw Error("rank " + who + " could not " + phase + " (its own lines in run.log say why)");
+  };
+  auto attempt = [&](const std::function<void()>& work) {
+    try {
+      work();
+    } catch (const std::exception& e) {
+      mine = e.what();
+    }
+  };
   try {
-    if (parts_.rank == 0) {
+    attempt([&] {
+      if (!root) return;
       if (const std::string e = remove_tree(stage); !e.empty())
         throw Error("cannot remove the leftover " + stage.string() + ": " + e);
       fs::create_directories(stage);
-    }
-    par_->barrier();
-    write_rank_files(stage, parts_);
-    if (parts_.rank == 0) {
+    });
+    agree("prepare the staging folder");
+    attempt([&] {
+      write_rank_files(stage, parts_);
+      mine = verify_rank_files(stage, parts_);  // read back before rank 0 may seal
+    });
+    agree("write its checkpoint files");
+    // Every rank's files are on disk and read back: rank 0 completes and seals the checkpoint.
+    attempt([&] {
+      if (!root) return;
       TrainerState s = base_;
       s.step = step;
       s.data_position = step;
@@ -98,9 +132,6 @@ bool Checkpointer::save(std::int64_t step, const std::vector<double>& losses, co
       s.losses = losses;
       s.eval_losses = eval_losses;
       write_shared_files(stage, parts_, s, config_toml_, run_dir_);
-    }
-    par_->barrier();
-    if (parts_.rank == 0) {
       const auto metrics = step_metrics(run_dir_ / ckpt::kMetrics, step, losses.empty() ? 0.0 : losses.back());
       seal_checkpoint(stage, step, metrics);
       // Every sink gets its chance even if one fails (a full local disk must not keep the
@@ -116,10 +147,10 @@ bool Checkpointer::save(std::int64_t step, const std::vector<double>& losses, co
       if (!failures.empty()) throw Error(failures);
       remove_tree(stage);
       log->info("checkpoint step {} saved to {} sink{}", step, sinks_.size(), sinks_.size() == 1 ? "" : "s");
-    }
-    par_->barrier();
+    });
+    agree("seal the checkpoint");
   } catch (const std::exception& e) {
-    remove_tree(stage);
+    if (root) remove_tree(stage);
     const std::string what = "checkpoint step " + std::to_string(step) + " could not be saved: " + e.what();
     if (continue_on_error_) {
       log->error("{}\nTraining goes on ([checkpoint] on_save_error = \"continue\"); the previous checkpoint is intact.",

@@ -1,8 +1,13 @@
 // socrates run | resume | validate | config show
 #include <iostream>
 
+#include <cstdlib>
+
 #include "checkpoint/latest_run.hpp"
 #include "cli/cli.hpp"
+#include "cli/dist_env.hpp"
+#include "cli/launcher.hpp"
+#include "cli/run_rendezvous.hpp"
 #include "log/logging.hpp"
 #include "io/run_dir.hpp"
 #include "train/trainer.hpp"
@@ -16,7 +21,7 @@ struct ExperimentArgs {
 };
 
 bool parse_experiment_args(const std::vector<std::string>& args, const std::string& usage, ExperimentArgs& out,
-                           std::string* resume = nullptr) {
+                           std::string* resume = nullptr, LaunchOptions* launch = nullptr) {
   po::options_description opts("options");
   opts.add_options()("experiment", po::value<std::string>(&out.file)->required(), "experiment TOML file")(
       "set", po::value<std::vector<std::string>>(&out.sets)->composing(),
@@ -26,10 +31,37 @@ bool parse_experiment_args(const std::vector<std::string>& args, const std::stri
                        "auto: continue the newest run directory of this experiment from its newest checkpoint "
                        "(over all sinks), or start one if there is none; never: always a new run");
   }
+  if (launch) add_launch_options(opts, *launch);
   po::positional_options_description pos;
   pos.add("experiment", 1);
   po::variables_map vm;
   return parse(args, opts, pos, vm, usage);
+}
+// Validates the experiment as the ranks will see it (WORLD_SIZE set), so that a bad option or
+// a single-process plugin fails once, here, instead of in every rank.
+void check_before_launch(const Experiment& exp, const LaunchOptions& lo) {
+  setenv("WORLD_SIZE", std::to_string(lo.nnodes * lo.nproc_per_node).c_str(), 1);
+  try {
+    check_components(exp, {});
+  } catch (...) {
+    unsetenv("WORLD_SIZE");
+    throw;
+  }
+  unsetenv("WORLD_SIZE");
+}
+
+// This process as one rank: the torchrun/SLURM environment, the rank's log prefix.
+DistEnv become_rank() {
+  DistEnv env = resolve_dist_env();
+  set_log_rank(env.rank, env.world_size);
+  return env;
+}
+
+void log_rank(const DistEnv& env, const Experiment& exp) {
+  if (env.world_size > 1)
+    host_logger()->info("rank {} of {} (local rank {} of {}, from {}), device {}, rendezvous {}:{}", env.rank,
+                        env.world_size, env.local_rank, env.local_world_size, env.source,
+                        exp.settings().run.device.str(), env.master_addr, env.master_port);
 }
 }  // namespace
 
@@ -82,26 +114,39 @@ static int report(const TrainSummary& s, const std::filesystem::path& dir) {
 int cmd_run(const std::vector<std::string>& args) {
   ExperimentArgs a;
   std::string resume;
-  if (!parse_experiment_args(args, "socrates run EXP.toml [--set section.key=value]... [--resume auto]", a, &resume))
+  LaunchOptions lo;
+  if (!parse_experiment_args(args,
+                             "socrates run EXP.toml [--set section.key=value]... [--resume auto] "
+                             "[--nproc-per-node N [--nnodes M --node-rank K --master-addr A --master-port P]]",
+                             a, &resume, &lo))
     return 0;
   if (resume != "auto" && resume != "never")
     throw po::error("--resume takes 'auto' or 'never', got '" + resume + "'");
   PluginRegistry registry = default_registry();
+  if (lo.nproc_per_node > 0) {
+    check_before_launch(load_experiment(a.file, a.sets, registry), lo);
+    return launch_ranks(lo, "run", args);
+  }
+  const DistEnv env = become_rank();
   Experiment exp = load_experiment(a.file, a.sets, registry);
   check_components(exp, {});
-  std::optional<std::filesystem::path> reuse;
-  if (resume == "auto") {
-    reuse = latest_run_dir(exp.settings().run.output_dir, exp.settings().run.name);
-  }
-  const auto dir = reuse ? *reuse : create_run_dir(exp.settings().run.output_dir, exp.settings().run.name, exp.to_toml());
+  bool reused = false;
+  // Rank 0 picks (--resume auto) or creates the run directory; every rank uses it.
+  const auto dir = agree_on_run_dir(env, [&] {
+    std::optional<std::filesystem::path> reuse;
+    if (resume == "auto") reuse = latest_run_dir(exp.settings().run.output_dir, exp.settings().run.name);
+    reused = reuse.has_value();
+    return reuse ? *reuse : create_run_dir(exp.settings().run.output_dir, exp.settings().run.name, exp.to_toml());
+  });
   log_to_file(dir / "run.log");
   auto log = host_logger();
-  if (reuse) {
-    log->info("--resume auto: continuing the newest run directory {}", dir.string());
+  if (resume == "auto" && (reused || env.rank != 0)) {
+    log->info("--resume auto: continuing the run directory {}", dir.string());
   } else {
     log->info("run directory {}", dir.string());
     log->info("resolved config written to {}", (dir / "config.resolved.toml").string());
   }
+  log_rank(env, exp);
   TrainOptions opts;
   opts.resume = resume == "auto";
   return report(train(exp, dir, opts), dir);
@@ -109,12 +154,14 @@ int cmd_run(const std::vector<std::string>& args) {
 
 int cmd_resume(const std::vector<std::string>& args) {
   std::string run_dir;
+  LaunchOptions lo;
   po::options_description opts("options");
   opts.add_options()("run-dir", po::value<std::string>(&run_dir)->required(), "run directory (holds config.resolved.toml)");
+  add_launch_options(opts, lo);
   po::positional_options_description pos;
   pos.add("run-dir", 1);
   po::variables_map vm;
-  if (!parse(args, opts, pos, vm, "socrates resume RUN_DIR")) return 0;
+  if (!parse(args, opts, pos, vm, "socrates resume RUN_DIR [--nproc-per-node N ...] (any number of ranks)")) return 0;
   const std::filesystem::path dir = std::filesystem::absolute(run_dir).lexically_normal();
   const std::filesystem::path config = dir / "config.resolved.toml";
   if (!std::filesystem::exists(config)) {
@@ -122,10 +169,16 @@ int cmd_resume(const std::vector<std::string>& args) {
                 "`socrates run` created (<output_dir>/<name>-<time>)");
   }
   PluginRegistry registry = default_registry();
+  if (lo.nproc_per_node > 0) {
+    check_before_launch(load_experiment(config.string(), {}, registry), lo);
+    return launch_ranks(lo, "resume", args);
+  }
+  const DistEnv env = become_rank();
   Experiment exp = load_experiment(config.string(), {}, registry);
   check_components(exp, {});
   log_to_file(dir / "run.log");
   host_logger()->info("resuming run {}", dir.string());
+  log_rank(env, exp);
   TrainOptions o;
   o.resume = true;
   return report(train(exp, dir, o), dir);

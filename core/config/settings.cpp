@@ -1,5 +1,7 @@
 #include "config/settings.hpp"
 
+#include <cstdlib>
+
 #include <c10/util/Exception.h>
 
 #include "config/experiment.hpp"
@@ -38,6 +40,12 @@ RunSettings RunSettings::from(const ConfigSection& s) {
   } catch (const c10::Error&) {
     const std::string o = s.origin("device");
     throw ConfigError((o.empty() ? "" : o + ": ") + "'run.device' must be cpu, cuda or cuda:N, got \"" + device + "\".");
+  }
+  // One GPU per rank: "cuda" means this rank's GPU, cuda:LOCAL_RANK (set by the launcher,
+  // torchrun or, through the host's SLURM fallback, srun).
+  if (r.device.is_cuda() && !r.device.has_index()) {
+    const char* local = std::getenv("LOCAL_RANK");
+    r.device = c10::Device(c10::kCUDA, static_cast<c10::DeviceIndex>(local && *local ? std::atoi(local) : 0));
   }
   return r;
 }

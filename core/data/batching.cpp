@@ -6,6 +6,7 @@
 
 #include <ATen/ops/full.h>
 
+#include "io/sha256.hpp"
 #include "socrates/error.hpp"
 #include "socrates/prompt_format.hpp"
 
@@ -43,6 +44,7 @@ BatchPlan plan_batches(const TokenizedSet& set, const BatchPlanOptions& o) {
   total = std::max<std::int64_t>(1, total);
 
   std::int64_t padded = 0, slots = 0;
+  std::string order_bytes;  // the global order, hashed into order_sha256
   for (std::int64_t epoch = 0; static_cast<std::int64_t>(plan.steps.size()) < total; ++epoch) {
     std::vector<std::size_t> order(static_cast<std::size_t>(n));
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -79,11 +81,15 @@ BatchPlan plan_batches(const TokenizedSet& set, const BatchPlanOptions& o) {
         for (std::size_t i : mb) longest = std::max(longest, set.length(i)), real += set.length(i);
         padded += longest * static_cast<std::int64_t>(mb.size()) - real;
         slots += longest * static_cast<std::int64_t>(mb.size());
+        for (std::size_t i : mb) order_bytes.append(reinterpret_cast<const char*>(&i), sizeof i);
+        order_bytes.push_back('|');  // micro-batch boundary
         if (j % o.world == o.rank) mine.push_back(std::move(mb));
       }
+      order_bytes.push_back('/');  // step boundary
       plan.steps.push_back(std::move(mine));
     }
   }
+  plan.order_sha256 = sha256_hex(order_bytes);
   plan.padding_ratio = slots ? static_cast<double>(padded) / static_cast<double>(slots) : 0.0;
   return plan;
 }

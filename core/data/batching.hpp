@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -29,6 +30,9 @@ struct BatchPlan {
   std::vector<std::vector<std::vector<std::size_t>>> steps;
   std::int64_t steps_per_epoch = 0;
   double padding_ratio = 0.0;  // padded slots / all slots over every rank's micro-batches
+  /// sha256 over every example index of every micro-batch (of all ranks, in global order) of
+  /// every step: the data order, the same for any number of ranks.
+  std::string order_sha256;
 };
 
 BatchPlan plan_batches(const TokenizedSet& set, const BatchPlanOptions& opts);

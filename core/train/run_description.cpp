@@ -1,21 +1,8 @@
 #include "train/run_description.hpp"
 
 #include "socrates/sdk.hpp"
-#include "io/sha256.hpp"
 
 namespace socrates {
-
-std::string batch_plan_sha256(const BatchPlan& plan) {
-  std::string bytes;
-  for (const auto& step : plan.steps) {
-    for (const auto& mb : step) {
-      for (std::size_t i : mb) bytes.append(reinterpret_cast<const char*>(&i), sizeof i);
-      bytes.push_back('|');  // micro-batch boundary
-    }
-    bytes.push_back('/');  // step boundary
-  }
-  return sha256_hex(bytes);
-}
 
 TrainerState describe_training(const std::map<std::string, std::string>& update_settings, const BatchPlan& plan,
                                const LrSchedule& sched, const DataPipeline& data, const TokenizedSet& train_set,
@@ -34,7 +21,8 @@ TrainerState describe_training(const std::map<std::string, std::string>& update_
   s.settings["dataset (fingerprint)"] = data.dataset->fingerprint();
   s.settings["prompt format (fingerprint)"] = data.format->fingerprint();
   s.settings["tokenized training data (cache key)"] = train_set.file().stem().string();
-  s.settings["batch plan (sha256 of the data order)"] = batch_plan_sha256(plan);
+  // The global order: a resume on another number of ranks continues the same data.
+  s.settings["batch plan (sha256 of the data order)"] = plan.order_sha256;
   return s;
 }
 

@@ -19,7 +19,4 @@ TrainerState describe_training(const std::map<std::string, std::string>& update_
                                const LrSchedule& sched, const DataPipeline& data, const TokenizedSet& train_set,
                                int world_size);
 
-/// sha256 over every example index of every micro-batch of every step: the data order.
-std::string batch_plan_sha256(const BatchPlan& plan);
-
 }  // namespace socrates

@@ -1,8 +1,12 @@
 // The training loop: Trainer::fit() and one optimizer step. Every rank runs the same
 // sequence of parallelism hooks and collectives on every step, whatever its data.
 #include <ATen/TensorOperators.h>
+#include <ATen/ops/equal.h>
 #include <ATen/ops/scalar_tensor.h>
+#include <ATen/ops/zeros.h>
+#include <fmt/format.h>
 
+#include "io/sha256.hpp"
 #include "log/logging.hpp"
 #include "train/device_stats.hpp"
 #include "train/trainer_impl.hpp"
@@ -15,6 +19,7 @@ TrainSummary Trainer::fit() {
   at::manual_seed(cfg_.run.seed);
   setup_parallelism();
   setup_data();
+  check_ranks_agree();
   setup_model();
   setup_adapter();
   setup_optimizer();
@@ -62,6 +67,44 @@ TrainSummary Trainer::fit() {
   return summary_;
 }
 
+std::uint64_t micro_batch_seed(std::uint64_t seed, std::int64_t step, std::uint64_t global_micro_batch) {
+  // splitmix64 over the three numbers: well mixed, and the same on every platform.
+  auto mix = [](std::uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  };
+  return mix(mix(mix(seed) ^ static_cast<std::uint64_t>(step)) ^ global_micro_batch) >> 1;  // torch seeds are < 2^63
+}
+
+// Each rank contributes 48-bit pieces of its digests in its own slots of one sum, so every
+// rank sees every other's and the first difference is named with the rank that has it.
+void Trainer::check_ranks_agree() {
+  const int world = par_->world_size(), rank = par_->rank();
+  if (world == 1) return;
+  std::string data = data_.dataset->fingerprint() + "|" + data_.format->fingerprint() + "|" +
+                     train_set_->file().stem().string() + "|" + plan_.order_sha256;
+  const std::pair<const char*, std::string> what[] = {
+      {"the resolved experiment (config.resolved.toml)", sha256_hex(exp_.to_toml())},
+      {"the training data (dataset, prompt format, tokenized set, batch order)", sha256_hex(data)}};
+  constexpr int kPieces = 4;  // 4 x 12 hex digits = 192 bits of each digest
+  const int n = static_cast<int>(std::size(what));
+  at::Tensor all = at::zeros({world, n, kPieces}, at::kDouble);
+  for (int k = 0; k < n; ++k)
+    for (int p = 0; p < kPieces; ++p)
+      all[rank][k][p] = static_cast<double>(std::stoull(what[k].second.substr(static_cast<std::size_t>(p) * 12, 12), nullptr, 16));
+  par_->all_reduce_sum(all);
+  for (int k = 0; k < n; ++k)
+    for (int r = 1; r < world; ++r)
+      if (!at::equal(all[r][k], all[0][k]))
+        throw Error(fmt::format("rank {} and rank 0 differ in {}: every rank must run the same experiment on the same "
+                                "data. Start all ranks from one experiment file with the same --set options (the "
+                                "launcher, torchrun and srun pass the same command line), on identical data files",
+                                r, what[k].first));
+  host_logger()->debug("ranks agree on the experiment and the data ({} ranks)", world);
+}
+
 double Trainer::train_step(std::int64_t step) {
   const double lr = sched_.at(step);
   std::vector<MicroBatch> batches;
@@ -80,7 +123,7 @@ double Trainer::train_step(std::int64_t step) {
   at::Tensor units = at::scalar_tensor(local_units, at::kDouble);
   par_->all_reduce_sum(units);
   const double global_units = std::max(1.0, units.item<double>());
-  at::Tensor loss_sum = forward_backward(tb, global_units);
+  at::Tensor loss_sum = forward_backward(tb, global_units, step);
   const double grad_norm = par_->clip_grad_norm(cfg_.training.max_grad_norm);
   optimizer_->step(lr);
   for (auto& [n, p] : params_) p.mutable_grad() = at::Tensor();
@@ -98,7 +141,7 @@ double Trainer::train_step(std::int64_t step) {
 
 // A rank without a micro-batch in this step (the partial last global batch) still calls the
 // hooks once with last = true, so that gradient synchronisation runs on every rank.
-at::Tensor Trainer::forward_backward(const std::vector<TokenBatch>& batches, double global_units) {
+at::Tensor Trainer::forward_backward(const std::vector<TokenBatch>& batches, double global_units, std::int64_t step) {
   at::Tensor sum = at::scalar_tensor(0.0, at::TensorOptions().dtype(at::kFloat).device(cfg_.run.device));
   if (batches.empty()) {
     par_->before_backward(true);
@@ -107,6 +150,9 @@ at::Tensor Trainer::forward_backward(const std::vector<TokenBatch>& batches, dou
   }
   for (std::size_t m = 0; m < batches.size(); ++m) {
     const bool last = m + 1 == batches.size();
+    const auto global_mb = static_cast<std::uint64_t>(m) * static_cast<std::uint64_t>(par_->world_size()) +
+                           static_cast<std::uint64_t>(par_->rank());
+    at::manual_seed(micro_batch_seed(cfg_.run.seed, step, global_mb));
     par_->before_backward(last);
     at::Tensor l = objective_->loss_sum(*objective_model_, batches[m]);
     (l / global_units).backward();
@@ -118,7 +164,17 @@ at::Tensor Trainer::forward_backward(const std::vector<TokenBatch>& batches, dou
 
 TrainSummary train(const Experiment& exp, const fs::path& run_dir, const TrainOptions& opts) {
   Trainer trainer(exp, run_dir, opts);
-  return trainer.fit();
+  try {
+    return trainer.fit();
+  } catch (const ConfigError& e) {
+    throw ConfigError(e.what());
+  } catch (const PluginError& e) {
+    throw PluginError(e.what());
+  } catch (const std::exception& e) {
+    // An exception object a plugin made must not outlive the plugin's library, which may be
+    // unloaded while the trainer unwinds: the host's own copy goes on.
+    throw Error(e.what());
+  }
 }
 
 }  // namespace socrates

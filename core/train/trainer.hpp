@@ -29,6 +29,10 @@ struct TrainOptions {
   bool resume = false;
 };
 
+/// The seed of global micro-batch `global_micro_batch` of step `step` (its dropout masks):
+/// the same for any number of ranks.
+std::uint64_t micro_batch_seed(std::uint64_t seed, std::int64_t step, std::uint64_t global_micro_batch);
+
 /// Runs the experiment's training in `run_dir` (which holds config.resolved.toml).
 TrainSummary train(const Experiment& exp, const std::filesystem::path& run_dir, const TrainOptions& opts = {});
 

@@ -43,7 +43,11 @@ class Trainer {
   // One optimizer step (trainer_step.cpp): returns the step's loss over the global batch.
   double train_step(std::int64_t step);
   // Forward and backward of this rank's micro-batches; returns the summed loss.
-  at::Tensor forward_backward(const std::vector<TokenBatch>& batches, double global_units);
+  // Micro-batch m of this rank is micro-batch m * world + rank of the global batch; its
+  // dropout masks are seeded by (seed, step, that index), whatever the number of ranks.
+  at::Tensor forward_backward(const std::vector<TokenBatch>& batches, double global_units, std::int64_t step);
+  // Every rank must train the same experiment on the same data: compares fingerprints.
+  void check_ranks_agree();
 
   // Evaluation (trainer_eval.cpp).
   void evaluate(std::int64_t step);

@@ -129,10 +129,11 @@ Comm::Comm(const CommOptions& opts) : opts_(opts), impl_(std::make_unique<Impl>(
 Comm::~Comm() = default;
 
 namespace {
-// Waits for a collective; a peer that died, threw or hung surfaces here.
-void finish(const c10::intrusive_ptr<c10d::Work>& work, const CommOptions& o, const char* what) {
+// Starts a collective and waits for it; a peer that died, threw or hung surfaces here.
+template <class Start>
+void run(Start&& start, const CommOptions& o, const char* what) {
   try {
-    work->wait();
+    start()->wait();
   } catch (const std::exception& e) {
     std::string msg = e.what();
     if (const auto nl = msg.find("\nException raised from"); nl != std::string::npos) msg.resize(nl);
@@ -147,17 +148,17 @@ void Comm::all_reduce_sum(at::Tensor& t, const char* what) {
   std::vector<at::Tensor> v{t};
   c10d::AllreduceOptions o;
   o.reduceOp = c10d::ReduceOp::SUM;
-  finish(impl_->backend->allreduce(v, o), opts_, what);
+  run([&] { return impl_->backend->allreduce(v, o); }, opts_, what);
 }
 
 void Comm::reduce_scatter_sum(at::Tensor& out, at::Tensor& in, const char* what) {
   c10d::ReduceScatterOptions o;
   o.reduceOp = c10d::ReduceOp::SUM;
-  finish(impl_->backend->_reduce_scatter_base(out, in, o), opts_, what);
+  run([&] { return impl_->backend->_reduce_scatter_base(out, in, o); }, opts_, what);
 }
 
 void Comm::all_gather(at::Tensor& out, at::Tensor& in, const char* what) {
-  finish(impl_->backend->_allgather_base(out, in), opts_, what);
+  run([&] { return impl_->backend->_allgather_base(out, in); }, opts_, what);
 }
 
 void Comm::barrier() {

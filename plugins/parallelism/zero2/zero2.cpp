@@ -72,7 +72,7 @@ class Zero2 final : public socrates::dist::C10dParallelism {
       at::Tensor rows = all.view({world, seg_});
       for (std::int64_t at = 0; at < seg_; at += chunk_) {
         const std::int64_t n = std::min(chunk_, seg_ - at);
-        at::Tensor in = chunk_ == seg_ ? all : rows.narrow(1, at, n).contiguous();
+        at::Tensor in = chunk_ == seg_ ? all : rows.narrow(1, at, n).contiguous().view({-1});
         at::Tensor out = own_.narrow(0, at, n);
         comm().reduce_scatter_sum(out, in, "gradient reduce-scatter");
       }
