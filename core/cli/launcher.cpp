@@ -6,7 +6,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <csignal>
 #include <filesystem>
 #include <optional>
@@ -101,6 +103,12 @@ int launch_ranks(const LaunchOptions& o, const std::string& command, const std::
   for (std::string& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  // As torchrun: ranks sharing a machine share its cores (unless the user chose).
+  const bool set_threads = std::getenv("OMP_NUM_THREADS") == nullptr;
+  const std::string threads =
+      std::to_string(std::max(1u, std::thread::hardware_concurrency() / static_cast<unsigned>(o.nproc_per_node)));
+  if (set_threads) log->info("launcher: OMP_NUM_THREADS={} per rank (set it to choose)", threads);
+
   struct sigaction sa {}, old_term {}, old_int {};
   sa.sa_handler = on_launcher_signal;
   sigemptyset(&sa.sa_mask);
@@ -125,6 +133,7 @@ int launch_ranks(const LaunchOptions& o, const std::string& command, const std::
       setenv("GROUP_RANK", std::to_string(o.node_rank).c_str(), 1);
       setenv("MASTER_ADDR", o.master_addr.c_str(), 1);
       setenv("MASTER_PORT", std::to_string(port).c_str(), 1);
+      if (set_threads) setenv("OMP_NUM_THREADS", threads.c_str(), 1);
       execv(self.c_str(), argv.data());
       _exit(127);
     }
