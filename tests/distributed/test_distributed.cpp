@@ -123,7 +123,7 @@ bool wait_for_checkpoint(const std::string& name, int step, const Job& j, double
 // global micro-batch), a small final evaluation.
 std::vector<std::string> experiment(const std::string& name, const std::string& plugin, int steps = 30,
                                     int global = 6) {
-  return {"run",
+  std::vector<std::string> a{"run",
           (fs::path(SOCRATES_SOURCE_DIR) / "experiments/quickstart.toml").string(),
           "--set", "run.name=" + name,
           "--set", "run.output_dir=" + (scratch() / "runs").string(),
@@ -143,8 +143,9 @@ std::vector<std::string> experiment(const std::string& name, const std::string& 
           "--set", "evaluation.compare_base=false",
           "--set", "evaluation.during_training=false",
           "--set", "checkpoint.save_every=4",
-          "--set", "parallelism.plugin=" + plugin,
-          "--set", "parallelism.timeout_s=60"};
+          "--set", "parallelism.plugin=" + plugin};
+  if (plugin != "single") a.insert(a.end(), {"--set", "parallelism.timeout_s=120"});
+  return a;
 }
 
 std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& more) {
