@@ -141,7 +141,7 @@ int cmd_run(const std::vector<std::string>& args) {
   log_to_file(dir / "run.log");
   auto log = host_logger();
   if (resume == "auto" && (reused || env.rank != 0)) {
-    log->info("--resume auto: continuing the run directory {}", dir.string());
+    log->info("--resume auto: continuing the newest run directory {}", dir.string());
   } else {
     log->info("run directory {}", dir.string());
     log->info("resolved config written to {}", (dir / "config.resolved.toml").string());
