@@ -45,6 +45,7 @@ void describe_markdown(std::ostream& os, const std::string& title, const std::st
   os << "| key | type | default | description |\n|---|---|---|---|\n";
   for (const OptionSpec& o : schema) {
     std::string doc = md_cell(o.doc);
+    if (!o.choices.empty() && !doc.empty() && doc.back() != '.') doc += '.';
     if (!o.choices.empty()) doc += " One of: `" + fmt::format("{}", fmt::join(o.choices, "`, `")) + "`.";
     os << "| `" << o.key << "` | " << option_type_name(o.type) << " | `" << md_cell(default_text(o), true) << "` | "
        << doc << " |\n";

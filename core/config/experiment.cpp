@@ -48,7 +48,7 @@ const std::vector<std::pair<std::string, Schema>>& host_sections() {
                {"float32", "bfloat16", "float16"}),
            opt("quantize", SOCRATES_STRING, "\"none\"",
                "Quantise the decoder's linear weights to 4 bits while loading (QLoRA; bitsandbytes format). "
-               "A checkpoint saved in 4 bits stays 4-bit with any value",
+               "A checkpoint saved in 4 bits stays 4-bit with any value.",
                {"none", "nf4", "fp4"}),
            opt("quant_blocksize", SOCRATES_INT, "64", "Values per 4-bit absmax block (64, 128, ..., 4096)"),
            opt("double_quant", SOCRATES_BOOL, "true",

@@ -132,6 +132,7 @@ class Resume : public testing::Test {
                               << "[checkpoint]\nsave_every = 2\n";
     world->exp_remote = world->tmp / "exp-remote.toml";
     std::ofstream(world->exp_remote) << "include = [\"exp.toml\"]\n"
+                                     << "[plugins]\npaths = [\"" SOCRATES_TEST_PLUGIN_DIR "\"]\n"
                                      << "[[checkpoint.sinks]]\nplugin = \"local\"\nkeep_last = 2\n"
                                      << "[[checkpoint.sinks]]\nplugin = \"test-sink\"\ndir = \""
                                      << (world->tmp / "remote").string() << "\"\n";

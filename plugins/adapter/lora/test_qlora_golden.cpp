@@ -2,7 +2,8 @@
 // fixture under <fixtures>/quant/models (and SOCRATES_EXTRA_QUANT_FIXTURES). The pre-quantised
 // checkpoint loads as saved; quantising its dense counterpart on load gives the same model;
 // base and LoRA logits, loss, LoRA gradients and one AdamW / AdamW8bit step match the reference.
-// Settings come from the fixture's README.json and adapter_config.json.
+// Settings come from the fixture's README.json and adapter_config.json. Every test runs on the
+// CPU (the reference kernels) and, where there is a GPU, on CUDA (our CUDA kernels).
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -40,17 +41,22 @@ quant::QuantOptions options_from_readme(const nlohmann::json& readme) {
 // weights are bit-exact, only the GEMMs' summation order differs.
 constexpr double kLogitsTol = 1e-4, kGradTol = 1e-4, kStepTol = 1e-5;
 
-class QloraGolden : public ::testing::TestWithParam<fs::path> {
+using Case = std::tuple<fs::path, c10::DeviceType>;
+
+class QloraGolden : public ::testing::TestWithParam<Case> {
  protected:
   void SetUp() override {
-    dir_ = GetParam();
+    dir_ = std::get<0>(GetParam());
+    device_ = std::get<1>(GetParam());
+    if (device_ == c10::kCUDA && !at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
     readme_ = quant_test::read_json(dir_ / "README.json");
-    model_ = CausalLM::load(dir_ / "model", c10::kCPU, at::kFloat);
+    model_ = CausalLM::load(dir_ / "model", device_, at::kFloat);
     ref_ = std::make_unique<SafetensorsModel>(SafetensorsModel::open(dir_ / "reference.safetensors"));
   }
   void TearDown() override { model_.reset(); }
 
   at::Tensor ref(const std::string& name) { return ref_->load(name); }
+  at::Tensor input(const std::string& name) { return ref_->load(name).to(device_); }
   void attach_adapter() {
     if (!fs::is_regular_file(dir_ / "adapter" / "adapter_config.json")) GTEST_SKIP() << dir_ << " has no adapter/";
     adapter_ = make_lora(options_from_peft(read_json(dir_ / "adapter" / "adapter_config.json")));
@@ -59,11 +65,11 @@ class QloraGolden : public ::testing::TestWithParam<fs::path> {
     adapter_->set_training(false);
   }
   double loss_of(const at::Tensor& hidden) {
-    LossSum loss = causal_lm_loss(*model_, hidden, ref("labels"));
+    LossSum loss = causal_lm_loss(*model_, hidden, input("labels"));
     return loss.sum.item<double>() / static_cast<double>(loss.tokens);
   }
   void backward() {
-    LossSum loss = causal_lm_loss(*model_, model_->forward(ref("input_ids")), ref("labels"));
+    LossSum loss = causal_lm_loss(*model_, model_->forward(input("input_ids")), input("labels"));
     (loss.sum / static_cast<double>(loss.tokens)).backward();
   }
   void expect_params_match(const fs::path& file, double tol, const char* what) {
@@ -76,10 +82,12 @@ class QloraGolden : public ::testing::TestWithParam<fs::path> {
       EXPECT_LE(e, tol) << name;
       worst = std::max(worst, e);
     }
-    std::printf("[%s] %s: worst rel error %.3g\n", dir_.filename().c_str(), what, worst);
+    std::printf("[%s %s] %s: worst rel error %.3g\n", dir_.filename().c_str(), device_name(), what, worst);
   }
+  const char* device_name() const { return device_ == c10::kCUDA ? "cuda" : "cpu"; }
 
   fs::path dir_;
+  c10::DeviceType device_ = c10::kCPU;
   nlohmann::json readme_;
   std::shared_ptr<Adapter> adapter_;  // destroyed after the model, which holds its deltas
   std::unique_ptr<CausalLM> model_;
@@ -98,19 +106,20 @@ TEST_P(QloraGolden, PrequantisedCheckpointLoadsIn4Bits) {
 
 TEST_P(QloraGolden, BaseLogitsAndLossMatchBitsandbytes) {
   at::NoGradGuard g;
-  const at::Tensor hidden = model_->forward(ref("input_ids"));
+  const at::Tensor hidden = model_->forward(input("input_ids"));
   const double e = rel_error(model_->logits(hidden), ref("base_logits"));
   EXPECT_LE(e, kLogitsTol);
   const double want = ref("base_loss").item<double>(), got = loss_of(hidden);
   EXPECT_LE(std::abs(got - want) / std::abs(want), kLogitsTol) << got << " vs " << want;
-  std::printf("[%s] 4-bit base logits rel error %.3g, loss %.8f vs %.8f\n", dir_.filename().c_str(), e, got, want);
+  std::printf("[%s %s] 4-bit base logits rel error %.3g, loss %.8f vs %.8f\n", dir_.filename().c_str(), device_name(), e,
+              got, want);
 }
 
 TEST_P(QloraGolden, QuantisingTheDenseModelOnLoadGivesTheSavedModel) {
   const fs::path dense = quant_test::dense_model_dir(dir_);
   ASSERT_TRUE(fs::is_directory(dense)) << dense;
   const quant::QuantOptions o = options_from_readme(readme_);
-  auto fresh = CausalLM::load(dense, c10::kCPU, at::kFloat, o);
+  auto fresh = CausalLM::load(dense, device_, at::kFloat, o);
   EXPECT_TRUE(fresh->quantized());
   // The same bytes as transformers + bitsandbytes saved, JSON blobs included.
   const auto mine = fresh->export_tensors(at::kFloat, o), saved = model_->export_tensors(at::kFloat, o);
@@ -119,11 +128,11 @@ TEST_P(QloraGolden, QuantisingTheDenseModelOnLoadGivesTheSavedModel) {
   for (std::size_t i = 0; i < mine.size(); ++i) {
     EXPECT_EQ(mine[i].first, saved[i].first);
     ASSERT_TRUE(on_disk.count(mine[i].first)) << mine[i].first;
-    EXPECT_TRUE(quant_test::bitwise_equal(mine[i].second, on_disk.at(mine[i].first))) << mine[i].first;
+    EXPECT_TRUE(quant_test::bitwise_equal(mine[i].second.cpu(), on_disk.at(mine[i].first))) << mine[i].first;
   }
   EXPECT_EQ(on_disk.size(), mine.size()) << "the export writes every tensor the checkpoint has";
   at::NoGradGuard g;
-  const at::Tensor ids = ref("input_ids");
+  const at::Tensor ids = input("input_ids");
   EXPECT_TRUE(at::equal(fresh->logits(fresh->forward(ids)), model_->logits(model_->forward(ids))));
 }
 
@@ -131,7 +140,7 @@ TEST_P(QloraGolden, LoraLogitsLossAndGradientsMatchPeft) {
   attach_adapter();
   {
     at::NoGradGuard g;
-    const at::Tensor hidden = model_->forward(ref("input_ids"));
+    const at::Tensor hidden = model_->forward(input("input_ids"));
     EXPECT_LE(rel_error(model_->logits(hidden), ref("lora_logits")), kLogitsTol);
     const double want = ref("lora_loss").item<double>(), got = loss_of(hidden);
     EXPECT_LE(std::abs(got - want) / std::abs(want), kLogitsTol) << got << " vs " << want;
@@ -149,7 +158,8 @@ TEST_P(QloraGolden, LoraLogitsLossAndGradientsMatchPeft) {
     EXPECT_LE(e, kGradTol) << name;
     worst = std::max(worst, e);
   }
-  std::printf("[%s] LoRA gradients through the 4-bit base: worst rel error %.3g\n", dir_.filename().c_str(), worst);
+  std::printf("[%s %s] LoRA gradients through the 4-bit base: worst rel error %.3g\n", dir_.filename().c_str(),
+              device_name(), worst);
 }
 
 TEST_P(QloraGolden, OneAdamWStepMatchesTorch) {
@@ -185,7 +195,7 @@ TEST_P(QloraGolden, MergingDequantisesAndMerges) {
   adapter_->merge();
   EXPECT_FALSE(model_->quantized()) << "every adapted layer is dense after merging";
   at::NoGradGuard g;
-  EXPECT_LE(rel_error(model_->logits(model_->forward(ref("input_ids"))), ref("lora_logits")), kLogitsTol);
+  EXPECT_LE(rel_error(model_->logits(model_->forward(input("input_ids"))), ref("lora_logits")), kLogitsTol);
 }
 
 std::vector<fs::path> fixtures() {
@@ -195,12 +205,14 @@ std::vector<fs::path> fixtures() {
   return out;
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, QloraGolden, ::testing::ValuesIn(fixtures()), [](const auto& info) {
-  std::string s = info.param.filename().string();
-  for (char& c : s)
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return s;
-});
+INSTANTIATE_TEST_SUITE_P(Fixtures, QloraGolden,
+                         ::testing::Combine(::testing::ValuesIn(fixtures()), ::testing::Values(c10::kCPU, c10::kCUDA)),
+                         [](const auto& info) {
+                           std::string s = std::get<0>(info.param).filename().string();
+                           for (char& c : s)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return s + (std::get<1>(info.param) == c10::kCUDA ? "_cuda" : "_cpu");
+                         });
 
 TEST(QloraFixtures, AtLeastOneQuantisedModelFixture) {
   EXPECT_FALSE(fixtures().empty()) << "no folder with reference.safetensors under " << quant_test::quant_dir() / "models";

@@ -62,7 +62,7 @@ inline std::string read_bytes(const std::filesystem::path& file) {
 
 /// max|got - want| / max|want| in double (max|got - want| when want is all zero).
 inline double rel_error(const at::Tensor& got, const at::Tensor& want) {
-  const at::Tensor g = got.detach().to(at::kDouble), w = want.detach().to(at::kDouble);
+  const at::Tensor g = got.detach().cpu().to(at::kDouble), w = want.detach().cpu().to(at::kDouble);
   const double diff = (g - w).abs().max().item<double>();
   const double scale = w.abs().max().item<double>();
   return scale == 0.0 ? diff : diff / scale;

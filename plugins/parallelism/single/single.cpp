@@ -1,5 +1,7 @@
 // One process, one device: gradients need no communication.
-#include <cmath>
+#include <ATen/ops/_foreach_mul.h>
+#include <ATen/ops/_foreach_norm.h>
+#include <ATen/ops/stack.h>
 
 #include "socrates/parallelism.hpp"
 
@@ -25,19 +27,17 @@ class Single final : public socrates::Parallelism {
   void before_backward(bool) override {}
   void after_backward(bool) override {}
 
+  // One host synchronisation per step (the norm that is returned), not one per tensor.
   double clip_grad_norm(double max_norm) override {
-    double sq = 0.0;
-    for (const auto& [name, p] : params_) {
-      const at::Tensor& g = p.grad();
-      if (g.defined()) sq += std::pow(g.norm().item<double>(), 2);
-    }
-    const double norm = std::sqrt(sq);
+    std::vector<at::Tensor> grads;
+    for (const auto& [name, p] : params_)
+      if (p.grad().defined()) grads.push_back(p.grad());
+    if (grads.empty()) return 0.0;
+    std::vector<at::Tensor> norms = at::_foreach_norm(grads, 2);
+    for (at::Tensor& n : norms) n = n.to(at::kDouble);
+    const double norm = at::stack(norms).square().sum().sqrt().item<double>();
     // As torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when above.
-    if (max_norm > 0 && norm > max_norm) {
-      const double coef = max_norm / (norm + 1e-6);
-      for (auto& [name, p] : params_)
-        if (p.grad().defined()) p.mutable_grad().mul_(coef);
-    }
+    if (max_norm > 0 && norm > max_norm) at::_foreach_mul_(grads, max_norm / (norm + 1e-6));
     return norm;
   }
 

@@ -35,6 +35,20 @@ TEST(Single, ClipsToMaxNormLikeTorch) {
   EXPECT_NEAR(b.grad()[0].item<float>(), 4.0 * coef, 1e-6);
 }
 
+TEST(Single, NormOverMixedDtypesSkipsTensorsWithoutGradient) {
+  auto par = make();
+  at::Tensor a = at::zeros({3}).requires_grad_(true), b = at::zeros({2}, at::kBFloat16).requires_grad_(true);
+  at::Tensor frozen = at::zeros({4}).requires_grad_(true);  // no gradient this step
+  a.mutable_grad() = at::tensor({1.0f, 2.0f, 2.0f});
+  b.mutable_grad() = at::tensor({6.0f, 0.0f}).to(at::kBFloat16);
+  par->setup({{"a", a}, {"b", b}, {"frozen", frozen}});
+  EXPECT_NEAR(par->clip_grad_norm(0.0), std::sqrt(9.0 + 36.0), 1e-6);  // max_norm 0: no clipping
+  EXPECT_FLOAT_EQ(a.grad()[1].item<float>(), 2.0f);
+  EXPECT_FALSE(frozen.grad().defined());
+  EXPECT_NEAR(par->clip_grad_norm(1.0), std::sqrt(45.0), 1e-6);
+  EXPECT_NEAR(b.grad()[0].item<float>(), 6.0 / (std::sqrt(45.0) + 1e-6), 2e-2);  // bf16 grad
+}
+
 TEST(Single, RefusesSeveralProcesses) {
   EXPECT_THAT([] { make(4); }, testing::ThrowsMessage<ConfigError>(testing::HasSubstr("WORLD_SIZE=4")));
 }

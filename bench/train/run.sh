@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs on a GPU machine: Socrates's real training path (`socrates run` on the paper's experiment
+# file, random weights of the shape, the synthetic data) and the anchor, HF transformers + PEFT
+# (+ bitsandbytes for QLoRA), side by side in one run on one GPU. One JSON line per case to
+# $1/train.jsonl, the raw logs beside it.
+#   bench/train/run.sh OUT_DIR [shape ...]        shape: qwen2.5-0.5b qwen2.5-7b qwen2.5-14b ...
+#   QUANTS="nf4 none" STEPS=12 bench/train/run.sh ...
+# The anchor needs python3 with torch, transformers, peft and (for nf4) bitsandbytes.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+out=${1:?usage: bench/train/run.sh OUT_DIR [shape ...]}
+shift
+shapes=${*:-qwen2.5-7b qwen2.5-14b}
+quants=${QUANTS:-nf4 none}
+steps=${STEPS:-12}
+exe=${SOCRATES_BUILD_DIR:-$root/build}/bin/socrates
+runs=${RUNS_DIR:-/tmp/socrates-bench-runs}
+mkdir -p "$out" "$runs"
+jsonl=$out/train.jsonl
+
+for s in $shapes; do
+  cfg=$root/configs/models/$s/config.json
+  for q in $quants; do
+    optim=adamw8bit
+    [ "$q" = none ] && optim=adamw
+    name=$s-$q
+    # Ours: micro-batch 16 = global batch 16, gradient checkpointing, LoRA r=32 on all seven
+    # projections, 8-bit AdamW for QLoRA as the paper's experiment file says.
+    "$exe" run "$root/experiments/socrates-qwen2.5-14b-qlora.toml" \
+      --set run.name="$name" --set run.output_dir="$runs" --set run.device="${DEVICE:-cuda}" \
+      --set model.path= --set model.shape="$cfg" --set model.quantize="$q" \
+      --set model.tokenizer="$root/data/tokenizers/qwen2.5/tokenizer.json" \
+      --set dataset.path="$root/data/synthetic-socsci210" \
+      --set optimizer.plugin="$optim" \
+      --set training.global_batch_size=16 --set training.micro_batch_size=16 \
+      --set training.max_steps="$steps" --set training.log_every=1 --set training.eval_every=0 \
+      --set training.sample_generations=0 --set training.eval_max_examples=32 \
+      --set evaluation.mode=distribution --set evaluation.max_examples=32 \
+      --set evaluation.compare_base=false --set evaluation.during_training=false \
+      > "$out/socrates-$name.log" 2>&1
+    rc=$?
+    run_dir=$(ls -dt "$runs/$name"-* 2>/dev/null | head -1)
+    python3 - "$run_dir" "$name" "$q" "$optim" "$rc" >> "$jsonl" <<'PY'
+import json, statistics, sys
+run, name, quant, optim, rc = sys.argv[1:]
+rows = []
+try:
+    for line in open(f"{run}/metrics.jsonl"):
+        j = json.loads(line)
+        if j.get("kind") == "train" and "tokens_per_s" in j:
+            rows.append(j)
+except OSError:
+    pass
+warm = rows[3:] if len(rows) > 4 else rows
+tps = statistics.median(r["tokens_per_s"] for r in warm) if warm else None
+print(json.dumps({"impl": "socrates", "case": name, "quant": quant, "optim": optim, "rc": int(rc),
+                  "steps_measured": len(warm), "tokens_per_s": tps,
+                  "peak_gib": max((r.get("peak_mem_gib", 0) for r in rows), default=None),
+                  "loss_first": rows[0]["loss"] if rows else None, "loss_last": rows[-1]["loss"] if rows else None,
+                  "run_dir": run}))
+PY
+    grep -E "W1|error|Error" "$out/socrates-$name.log" | tail -3
+    # The anchor, same shape, LoRA settings, optimizer and micro-batch, 16 x 256 fixed tokens.
+    python3 "$root/bench/train/hf_peft_train.py" --config "$cfg" --quant "$q" --optim "$optim" \
+      --steps 8 --warmup 3 >> "$jsonl" 2> "$out/hf-$name.log" \
+      || echo "{\"impl\": \"hf+peft\", \"case\": \"$name\", \"error\": \"failed, see hf-$name.log\"}" >> "$jsonl"
+    tail -2 "$jsonl"
+  done
+done
