@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 #include <ATen/ops/ones.h>
 #include <ATen/ops/scalar_tensor.h>
@@ -38,11 +40,25 @@ TEST(DdpChild, Run) {
   Table cfg;
   if (s == "buckets") cfg["bucket_mb"] = Value(1e-5);  // ~10 bytes: one bucket per tensor
   if (s == "die") cfg["timeout_s"] = Value(30.0);
+  if (s == "hang") cfg["timeout_s"] = Value(2.0);
   auto par = make_parallelism(cfg);
   const int r = par->rank(), w = par->world_size();
   at::Tensor a = at::zeros({3}).requires_grad_(true), b = at::zeros({2, 2}).requires_grad_(true);
   auto params = par->setup({{"a", a}, {"b", b}});
   if (s == "die" && r == 1) std::_Exit(3);  // dies after joining, before the gradient all-reduce
+  if (s == "hang") {
+    // Rank 1 stops answering for 8 s; rank 0 must give up after its 2 s timeout.
+    if (r == 1) std::this_thread::sleep_for(std::chrono::seconds(8));
+    const auto t0 = std::chrono::steady_clock::now();
+    try {
+      par->after_backward(true);
+    } catch (const std::exception& e) {
+      emit("failed_after " + std::to_string(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
+      emit(std::string("error ") + e.what());
+      throw;
+    }
+    return;
+  }
   emit("params " + std::to_string(params.size()));
   if (!(s == "idle" && r == w - 1)) {
     a.mutable_grad() = at::tensor({1.0f, 2.0f, 3.0f}) * (r + 1);
@@ -106,6 +122,16 @@ TEST(Ddp, ADeadPeerIsAnErrorNotAHang) {
   EXPECT_EQ(ranks[1].exit_code, 3);
   EXPECT_NE(ranks[0].exit_code, 0);
   EXPECT_NE(ranks[0].exit_code, -1) << "rank 0 hung";
+}
+
+TEST(Ddp, AHungPeerIsAnErrorAfterTheTimeout) {
+  const auto ranks = run_ranks(2, "DdpChild.Run", "hang", 120);
+  ASSERT_NE(ranks[0].exit_code, 0) << ranks[0].output;
+  ASSERT_NE(ranks[0].exit_code, -1) << "rank 0 hung";
+  const double after = std::stod(line(ranks[0].output, "failed_after"));
+  EXPECT_GE(after, 1.0);
+  EXPECT_LT(after, 7.0) << "generous bound over the 2 s timeout";
+  EXPECT_THAT(line(ranks[0].output, "error"), testing::HasSubstr("rank 0 of 2: the collective 'gradient all-reduce' failed"));
 }
 
 TEST(Ddp, RejectsBadOptions) {
