@@ -242,30 +242,43 @@ TEST_F(Distributed, ResumesOnAnyNumberOfRanksAfterSigkill) {
   expect_close(ref, losses("up"), "1 -> 2 ranks");
 }
 
-TEST_F(Distributed, SigtermSavesOneCheckpointOnEveryRankAndExits143) {
-  auto args = with(experiment("term", "zero2", 30), {"--nproc-per-node", "2", "--set", "checkpoint.save_every=0"});
-  Job j = start(args, "term");
-  // Wait for a few steps in metrics.jsonl, then stop the launcher.
+namespace {
+// SIGTERM to the launcher (to_rank < 0) or to one rank: every rank saves the same one
+// checkpoint and the job exits 143.
+void expect_clean_stop(const std::string& name, int to_rank) {
+  auto args = with(experiment(name, "zero2", 30), {"--nproc-per-node", "2", "--set", "checkpoint.save_every=0"});
+  Job j = start(args, name);
+  // Wait for a few steps in metrics.jsonl, then stop.
   const auto end = Clock::now() + std::chrono::seconds(600);
   while (Clock::now() < end) {
-    const fs::path d = run_dir("term");
+    const fs::path d = run_dir(name);
     if (!d.empty()) {
       const std::string m = read(d / "metrics.jsonl");
       if (std::count(m.begin(), m.end(), '\n') >= 3) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  kill(j.pid, SIGTERM);
+  if (to_rank < 0) {
+    kill(j.pid, SIGTERM);
+  } else {
+    const auto ranks = ranks_of(j);
+    ASSERT_EQ(ranks.size(), 2u);
+    kill(ranks[static_cast<std::size_t>(to_rank)], SIGTERM);
+  }
   EXPECT_EQ(finish(j), 143) << read(j.log);
   std::vector<fs::path> ckpts;
-  for (const auto& e : fs::directory_iterator(run_dir("term") / "checkpoints")) ckpts.push_back(e.path());
+  for (const auto& e : fs::directory_iterator(run_dir(name) / "checkpoints")) ckpts.push_back(e.path());
   ASSERT_EQ(ckpts.size(), 1u) << "one consistent checkpoint";
   EXPECT_TRUE(fs::exists(ckpts[0] / "manifest.json"));
   EXPECT_TRUE(fs::exists(ckpts[0] / "optimizer/rank-00000-of-00002.safetensors"));
   EXPECT_TRUE(fs::exists(ckpts[0] / "optimizer/rank-00001-of-00002.safetensors"));
-  EXPECT_FALSE(fs::exists(run_dir("term") / ".staging") && !fs::is_empty(run_dir("term") / ".staging"));
+  EXPECT_FALSE(fs::exists(run_dir(name) / ".staging") && !fs::is_empty(run_dir(name) / ".staging"));
   EXPECT_THAT(read(j.log), testing::HasSubstr("resume with: socrates resume"));
 }
+}  // namespace
+
+TEST_F(Distributed, SigtermToTheLauncherSavesOneCheckpointAndExits143) { expect_clean_stop("term", -1); }
+TEST_F(Distributed, SigtermToOneRankSavesOneCheckpointAndExits143) { expect_clean_stop("term1", 1); }
 
 TEST_F(Distributed, TwoNodesOfTwoRanksOnLoopback) {
   // Global batch 8 over 4 ranks; node 0 serves the store on a fixed port.
