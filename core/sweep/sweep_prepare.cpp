@@ -28,9 +28,16 @@ VariantInput input_for(const SweepSpec& spec, const std::string& name, const std
   return in;
 }
 
+void check_base(const SweepSpec& spec) {
+  if (!fs::is_regular_file(spec.base)) {
+    throw ConfigError(spec.base_origin + ": the base experiment " + spec.base.string() + " does not exist");
+  }
+}
+
 }  // namespace
 
 fs::path sweep_output_dir(const SweepSpec& spec, PluginCatalog& catalog) {
+  check_base(spec);
   if (spec.output_dir) return fs::absolute(*spec.output_dir).lexically_normal();
   ExperimentFile file = ExperimentFile::load(spec.base);
   for (const Override& o : spec.common) file.apply_override(o.text(), o.origin, o.dir);
@@ -40,9 +47,7 @@ fs::path sweep_output_dir(const SweepSpec& spec, PluginCatalog& catalog) {
 std::vector<PreparedVariant> prepare_variants(const SweepSpec& spec, const fs::path& sweep_dir,
                                               PluginCatalog& catalog) {
   check_spec(spec);
-  if (!fs::is_regular_file(spec.base)) {
-    throw ConfigError(spec.base_origin + ": the base experiment " + spec.base.string() + " does not exist");
-  }
+  check_base(spec);
   std::vector<PreparedVariant> out;
   for (const VariantPlan& plan : expand_variants(spec)) {
     if (spec.seeds <= 1) {
@@ -64,10 +69,7 @@ std::vector<PreparedVariant> prepare_variants(const SweepSpec& spec, const fs::p
   return out;
 }
 
-fs::path create_sweep_dir(const fs::path& output_dir, const std::string& name) {
-  std::error_code ec;
-  fs::create_directories(output_dir, ec);
-  if (ec) throw Error("cannot create the output directory " + output_dir.string() + ": " + ec.message());
+fs::path next_sweep_dir(const fs::path& output_dir, const std::string& name) {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
   gmtime_r(&now, &tm);
@@ -75,9 +77,17 @@ fs::path create_sweep_dir(const fs::path& output_dir, const std::string& name) {
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
   for (int i = 0;; ++i) {
     const fs::path dir = output_dir / (name + "-" + stamp + (i > 0 ? "-" + std::to_string(i) : ""));
-    if (fs::create_directory(dir, ec)) return dir;
-    if (ec) throw Error("cannot create the sweep directory " + dir.string() + ": " + ec.message());
+    if (!fs::exists(dir)) return fs::absolute(dir).lexically_normal();
   }
+}
+
+bool claim_sweep_dir(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir.parent_path(), ec);
+  if (ec) throw Error("cannot create the output directory " + dir.parent_path().string() + ": " + ec.message());
+  if (fs::create_directory(dir, ec)) return true;  // atomic: false if it exists
+  if (ec) throw Error("cannot create the sweep directory " + dir.string() + ": " + ec.message());
+  return false;
 }
 
 SweepState write_sweep(const SweepSpec& spec, const fs::path& sweep_dir, const std::vector<PreparedVariant>& variants,

@@ -29,8 +29,12 @@ std::filesystem::path sweep_output_dir(const SweepSpec& spec, PluginCatalog& cat
 std::vector<PreparedVariant> prepare_variants(const SweepSpec& spec, const std::filesystem::path& sweep_dir,
                                               PluginCatalog& catalog);
 
-/// Creates <output_dir>/<name>-<UTC time>[-N]/ (never an existing one).
-std::filesystem::path create_sweep_dir(const std::filesystem::path& output_dir, const std::string& name);
+/// <output_dir>/<name>-<UTC time>[-N]: the first such folder that does not exist yet
+/// (nothing is created).
+std::filesystem::path next_sweep_dir(const std::filesystem::path& output_dir, const std::string& name);
+
+/// Creates `dir` (and its parents); false when it exists already (taken by another sweep).
+bool claim_sweep_dir(const std::filesystem::path& dir);
 
 /// Writes each variant's run directory with its config.resolved.toml and sweep.json (all
 /// pending). Returns the state.
