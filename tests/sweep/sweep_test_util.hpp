@@ -35,7 +35,8 @@ inline std::string read_text(const fs::path& p) {
 inline nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(read_text(p)); }
 
 /// The quickstart cut down to seconds per run: 2 steps of 2 sequences, 16 test participants
-/// scored exactly (distribution mode), the token cache shared in `dir`/cache.
+/// scored exactly (distribution mode; the rare row without a bounded scale is sampled, with
+/// at most 2 new tokens), the token cache shared in `dir`/cache.
 inline fs::path write_tiny_base(const fs::path& dir) {
   const fs::path src = SOCRATES_SOURCE_DIR;
   const fs::path base = dir / "tiny.toml";
@@ -43,8 +44,9 @@ inline fs::path write_tiny_base(const fs::path& dir) {
                        "[run]\nname = \"tiny\"\noutput_dir = \"" + (dir / "runs").string() + "\"\n" +
                        "[data]\ninspect_examples = 0\ncache_dir = \"" + (dir / "cache").string() + "\"\n" +
                        "[training]\nglobal_batch_size = 2\nmicro_batch_size = 2\nmax_steps = 2\neval_every = 2\n"
-                       "eval_max_examples = 8\nsample_generations = 0\nlog_every = 1\n"
-                       "[evaluation]\nmode = \"distribution\"\nduring_training = false\nmax_examples = 16\n");
+                       "eval_max_examples = 4\nsample_generations = 0\nlog_every = 1\n"
+                       "[evaluation]\nmode = \"distribution\"\nduring_training = false\nmax_examples = 16\n"
+                       "max_new_tokens = 2\n");
   return base;
 }
 
