@@ -49,20 +49,33 @@ std::optional<std::string> numeric_axis(const Table& t, const std::string& reque
 
 std::vector<AxisSeries> axis_series(const Table& t, const std::string& key) {
   const auto k = static_cast<std::size_t>(std::find(t.keys.begin(), t.keys.end(), key) - t.keys.begin());
-  std::map<std::string, std::size_t> index;
-  std::vector<AxisSeries> out;
+  std::vector<const Row*> rows;
   for (const Row& r : t.rows) {
     if (r.runs.empty() || r.runs.front()->config.empty() || !r.stats[kW1].mean) continue;
-    const auto x = numeric(*r.runs.front(), key);
-    if (!x) continue;
+    if (numeric(*r.runs.front(), key)) rows.push_back(&r);
+  }
+  // A key that varies with the axis (zipped with it: alpha = 2r) does not split the series.
+  std::vector<bool> tied(t.keys.size(), true);
+  for (std::size_t i = 0; i < t.keys.size(); ++i) {
+    std::map<std::string, std::string> value_at;  // axis value -> this key's value
+    for (const Row* r : rows) {
+      auto [it, fresh] = value_at.emplace(r->values[k], r->values[i]);
+      if (!fresh && it->second != r->values[i]) tied[i] = false;
+    }
+  }
+  std::map<std::string, std::size_t> index;
+  std::vector<AxisSeries> out;
+  for (const Row* rp : rows) {
+    const Row& r = *rp;
+    const double x = *numeric(*r.runs.front(), key);
     std::string label;
     for (std::size_t i = 0; i < t.keys.size(); ++i) {
-      if (i == k) continue;
+      if (i == k || tied[i]) continue;
       label += (label.empty() ? "" : ", ") + t.keys[i] + "=" + r.values[i];
     }
     auto [it, fresh] = index.emplace(label, out.size());
     if (fresh) out.push_back(AxisSeries{label, {}});
-    out[it->second].points.push_back(AxisPoint{*x, r.stats[kW1]});
+    out[it->second].points.push_back(AxisPoint{x, r.stats[kW1]});
   }
   for (AxisSeries& s : out) {
     std::sort(s.points.begin(), s.points.end(), [](const AxisPoint& a, const AxisPoint& b) { return a.x < b.x; });

@@ -27,7 +27,8 @@ struct AxisSeries {
   std::vector<AxisPoint> points;  // by x
 };
 
-/// W1 against `key`: one series per combination of the other differing keys.
+/// W1 against `key`: one series per combination of the other differing keys, leaving out
+/// keys that vary with `key` (zipped with it), which would make every point a series.
 std::vector<AxisSeries> axis_series(const Table& t, const std::string& key);
 
 /// Writes plots/w1_per_variant, plots/loss_curves and (with an axis) plots/w1_vs_<key> into

@@ -73,11 +73,12 @@ void w1_vs_axis(const std::filesystem::path& stem, const Table& t, const std::st
     }
     if (uniform) {
       dashed(cr, x0, Y(*uniform), x1, Y(*uniform), kUniform);
+      // The uniform label above its line, the bootstrap label below its own: they are often close.
       text(cr, x1 - 4, Y(*uniform) - 9, fmt::format("uniform {:.3f}", *uniform), {11, false, kUniform}, Align::right);
     }
     if (bootstrap) {
       dashed(cr, x0, Y(*bootstrap), x1, Y(*bootstrap), kBootstrap);
-      text(cr, x1 - 4, Y(*bootstrap) - 9, fmt::format("bootstrap {:.3f}", *bootstrap), {11, false, kBootstrap},
+      text(cr, x1 - 4, Y(*bootstrap) + 10, fmt::format("bootstrap {:.3f}", *bootstrap), {11, false, kBootstrap},
            Align::right);
     }
     for (std::size_t i = 0; i < series.size(); ++i) {

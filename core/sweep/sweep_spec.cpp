@@ -235,23 +235,30 @@ Override parse_set_argument(const std::string& text) {
   return Override{key, *v, "--set", fs::current_path()};
 }
 
+namespace {
+// Keys the sweep sets itself. A common run.seed is fine: the seeds start from it.
+void check_reserved(const std::string& key, const std::string& origin, int seeds, bool common) {
+  if (key == "run.name" || key == "run.output_dir") {
+    throw ConfigError(origin + ": '" + key + "' is set by the sweep for each variant (<output_dir>/<sweep>-<time>/"
+                      "<variant>/); use [sweep] name and output_dir (--name, --output-dir), or a variant's 'name'");
+  }
+  if (key == "run.seed" && seeds > 1 && !common) {
+    throw ConfigError(origin + ": 'run.seed' varies here and the sweep repeats each variant over seeds = " +
+                      std::to_string(seeds) + " too; use one or the other");
+  }
+}
+}  // namespace
+
 void check_spec(const SweepSpec& spec) {
   std::map<std::string, std::string> swept;  // key -> origin
-  auto sweep_key = [&](const Axis& a) {
-    if (a.key == "run.name" || a.key == "run.output_dir") {
-      throw ConfigError(a.origin + ": '" + a.key + "' cannot be swept: the sweep sets it (each variant is "
-                        "<output_dir>/<sweep>-<time>/<variant>/)");
+  for (const auto* axes : {&spec.grid, &spec.zip}) {
+    for (const Axis& a : *axes) {
+      check_reserved(a.key, a.origin, spec.seeds, false);
+      if (auto [it, fresh] = swept.emplace(a.key, a.origin); !fresh) {
+        throw ConfigError(a.origin + ": '" + a.key + "' is swept twice (also at " + it->second + ")");
+      }
     }
-    if (a.key == "run.seed" && spec.seeds > 1) {
-      throw ConfigError(a.origin + ": 'run.seed' is swept and seeds = " + std::to_string(spec.seeds) +
-                        " too; use one or the other");
-    }
-    if (auto [it, fresh] = swept.emplace(a.key, a.origin); !fresh) {
-      throw ConfigError(a.origin + ": '" + a.key + "' is swept twice (also at " + it->second + ")");
-    }
-  };
-  for (const Axis& a : spec.grid) sweep_key(a);
-  for (const Axis& a : spec.zip) sweep_key(a);
+  }
   for (const Axis& a : spec.zip) {
     if (a.values.size() != spec.zip.front().values.size()) {
       throw ConfigError(a.origin + ": zipped axes vary together, so they need the same number of values: '" + a.key +
@@ -260,27 +267,14 @@ void check_spec(const SweepSpec& spec) {
     }
   }
   for (const Override& o : spec.common) {
+    check_reserved(o.key, o.origin, spec.seeds, true);
     if (auto it = swept.find(o.key); it != swept.end()) {
       throw ConfigError(o.origin + ": '" + o.key + "' is set for every variant here but also swept at " + it->second +
                         "; remove one of them");
     }
-    if (o.key == "run.name" || o.key == "run.output_dir") {
-      throw ConfigError(o.origin + ": '" + o.key + "' is set by the sweep for each variant; use [sweep] name or "
-                        "output_dir (--name, --output-dir) instead");
-    }
   }
-  for (const ExplicitVariant& v : spec.variants) {
-    for (const Override& o : v.overrides) {
-      if (o.key == "run.name" || o.key == "run.output_dir") {
-        throw ConfigError(o.origin + ": '" + o.key + "' is set by the sweep for each variant; give the variant a "
-                          "'name' instead");
-      }
-      if (o.key == "run.seed" && spec.seeds > 1) {
-        throw ConfigError(o.origin + ": this variant sets 'run.seed' and seeds = " + std::to_string(spec.seeds) +
-                          "; use one or the other");
-      }
-    }
-  }
+  for (const ExplicitVariant& v : spec.variants)
+    for (const Override& o : v.overrides) check_reserved(o.key, o.origin, spec.seeds, false);
   if (spec.grid.empty() && spec.zip.empty() && spec.variants.empty()) {
     throw ConfigError(spec.file.string() + ": the sweep has no variants: add [sweep.grid] or [sweep.zip] axes, "
                       "[[sweep.variants]], or --grid/--zip 'section.key=[values]'");
