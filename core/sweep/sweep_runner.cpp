@@ -105,7 +105,7 @@ RunTotals run_variants(SweepState& state, const RunOptions& opts, PluginCatalog&
         v.pid = pid;
         v.exit_code.reset();
         v.error.clear();
-        v.device = slots[slot].empty() ? std::string("as configured") : slots[slot];
+        v.device = slots[slot];  // empty (null in sweep.json): as its config says
         v.started_at = utc_now();
         v.finished_at.clear();
         busy[slot] = true;

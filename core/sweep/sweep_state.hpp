@@ -26,7 +26,7 @@ struct VariantState {
   int attempts = 0;     // times a process was started for it
   std::optional<int> exit_code;
   std::string error;    // why it failed (exit status and the last error lines of its log)
-  std::string device;   // where it ran last
+  std::string device;   // the --devices entry it ran on last (empty: its config's [run] device)
   std::int64_t pid = 0; // of the running process
   std::string started_at, finished_at;  // UTC, ISO 8601
   double seconds = 0;   // wall time over all attempts
