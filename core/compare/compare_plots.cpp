@@ -18,7 +18,7 @@ std::optional<double> numeric(const RunRecord& r, const std::string& key) {
   return std::nullopt;
 }
 
-bool is_numeric_axis(const Table& t, std::size_t k) {
+bool is_numeric_axis(const CompareTable& t, std::size_t k) {
   std::set<double> xs;
   for (const Row& r : t.rows) {
     for (const RunRecord* run : r.runs) {
@@ -33,7 +33,7 @@ bool is_numeric_axis(const Table& t, std::size_t k) {
 
 }  // namespace
 
-std::optional<std::string> numeric_axis(const Table& t, const std::string& requested) {
+std::optional<std::string> numeric_axis(const CompareTable& t, const std::string& requested) {
   std::vector<std::string> candidates;
   for (std::size_t k = 0; k < t.keys.size(); ++k)
     if (is_numeric_axis(t, k)) candidates.push_back(t.keys[k]);
@@ -47,7 +47,7 @@ std::optional<std::string> numeric_axis(const Table& t, const std::string& reque
   return requested;
 }
 
-std::vector<AxisSeries> axis_series(const Table& t, const std::string& key) {
+std::vector<AxisSeries> axis_series(const CompareTable& t, const std::string& key) {
   const auto k = static_cast<std::size_t>(std::find(t.keys.begin(), t.keys.end(), key) - t.keys.begin());
   std::vector<const Row*> rows;
   for (const Row& r : t.rows) {

@@ -26,7 +26,7 @@ std::string relative_link(const fs::path& target, const fs::path& from) {
   return fs::relative(target, from).generic_string();
 }
 
-std::string report_markdown(const fs::path& out, const CompareInputs& in, const Table& t, const std::string& table_md,
+std::string report_markdown(const fs::path& out, const CompareInputs& in, const CompareTable& t, const std::string& table_md,
                             const std::vector<PlotFile>& plots, const std::optional<std::string>& axis) {
   std::string md = "# Comparison";
   if (in.sweep_names.size() == 1) md += ": sweep " + in.sweep_names.front();
@@ -78,7 +78,7 @@ CompareResult write_comparison(const std::vector<fs::path>& inputs, const Compar
   const CompareInputs in = collect_runs(inputs);
   CompareResult res;
   res.out = choose_out(inputs, in, opts);
-  const Table t = build_table(in.runs);
+  const CompareTable t = build_table(in.runs);
   const std::optional<std::string> axis = numeric_axis(t, opts.axis);
   std::error_code ec;
   fs::create_directories(res.out, ec);

@@ -89,8 +89,8 @@ std::vector<std::string> differing_keys(const std::vector<RunRecord>& runs) {
   return out;
 }
 
-Table build_table(const std::vector<RunRecord>& runs) {
-  Table t;
+CompareTable build_table(const std::vector<RunRecord>& runs) {
+  CompareTable t;
   t.keys = differing_keys(runs);
   std::map<std::vector<std::string>, std::size_t> index;  // differing values -> row
   for (const RunRecord& r : runs) {

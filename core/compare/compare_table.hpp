@@ -39,7 +39,7 @@ struct Row {
   std::string status;               // "finished", or e.g. "2 finished, 1 failed"
 };
 
-struct Table {
+struct CompareTable {
   std::vector<std::string> keys;  // the overrides that differ between the runs (not run.seed)
   std::vector<Row> rows;
   bool with_seeds = false;        // some row has more than one run
@@ -50,7 +50,7 @@ struct Table {
 /// run.output_dir, run.seed).
 std::vector<std::string> differing_keys(const std::vector<RunRecord>& runs);
 
-Table build_table(const std::vector<RunRecord>& runs);
+CompareTable build_table(const std::vector<RunRecord>& runs);
 
 /// "0.183", "0.183 ± 0.004", "—"; `decimals` digits after the point.
 std::string format_stat(const Stat& s, int decimals);

@@ -31,7 +31,7 @@ std::string md_cell(std::string s) {
 }
 
 // True when every row shares the metric's mean (or none has it).
-bool constant(const Table& t, std::size_t m) {
+bool constant(const CompareTable& t, std::size_t m) {
   std::set<std::string> seen;
   for (const Row& r : t.rows)
     if (r.stats[m].mean) seen.insert(fmt::format("{:.6f}", *r.stats[m].mean));
@@ -40,7 +40,7 @@ bool constant(const Table& t, std::size_t m) {
 
 }  // namespace
 
-std::string table_markdown(const Table& t) {
+std::string table_markdown(const CompareTable& t) {
   const auto& ms = metrics();
   const std::size_t uniform = kUniformW1, bootstrap = kBootstrapW1;
   const bool refs_constant = constant(t, uniform) && constant(t, bootstrap);
@@ -83,7 +83,7 @@ std::string table_markdown(const Table& t) {
   return out;
 }
 
-std::string table_csv(const Table& t) {
+std::string table_csv(const CompareTable& t) {
   std::string out = "variant";
   for (const auto& k : t.keys) out += "," + csv_cell(k);
   out += ",runs,status";
@@ -99,7 +99,7 @@ std::string table_csv(const Table& t) {
   return out;
 }
 
-std::string runs_csv(const Table& t) {
+std::string runs_csv(const CompareTable& t) {
   std::string out = "name,group,seed,status,run_dir";
   for (const auto& k : t.keys) out += "," + csv_cell(k);
   for (const Metric& m : metrics()) out += std::string(",") + m.id;
@@ -116,7 +116,7 @@ std::string runs_csv(const Table& t) {
   return out;
 }
 
-json table_json(const Table& t) {
+json table_json(const CompareTable& t) {
   json rows = json::array();
   for (const Row& row : t.rows) {
     json overrides = json::object();

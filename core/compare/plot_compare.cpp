@@ -9,7 +9,7 @@ namespace socrates::compare {
 
 namespace fs = std::filesystem;
 
-std::vector<PlotFile> write_compare_plots(const fs::path& out_dir, const Table& t,
+std::vector<PlotFile> write_compare_plots(const fs::path& out_dir, const CompareTable& t,
                                           const std::optional<std::string>& axis) {
   std::vector<PlotFile> files;
 #ifdef SOCRATES_HAVE_CAIRO

@@ -14,7 +14,7 @@ namespace socrates::compare::draw {
 
 using namespace socrates::plot;
 
-void w1_vs_axis(const std::filesystem::path& stem, const Table& t, const std::string& key,
+void w1_vs_axis(const std::filesystem::path& stem, const CompareTable& t, const std::string& key,
                 const std::vector<AxisSeries>& series) {
   constexpr int kWidth = 900;
   constexpr std::size_t kPerRow = 3;

@@ -61,7 +61,7 @@ void curve(cairo_t* cr, const Panel& p, double xm, double ym, const Curve& c, Rg
 
 }  // namespace
 
-void loss_curves(const std::filesystem::path& stem, const Table& t) {
+void loss_curves(const std::filesystem::path& stem, const CompareTable& t) {
   constexpr int kWidth = 1100;
   constexpr std::size_t kPerRow = 4;
   const std::size_t legend_n = legend_row_count(t.rows.size(), kPerRow);

@@ -12,7 +12,7 @@ namespace socrates::compare::draw {
 
 using namespace socrates::plot;
 
-void w1_per_variant(const std::filesystem::path& stem, const Table& t) {
+void w1_per_variant(const std::filesystem::path& stem, const CompareTable& t) {
   bool with_base = false;
   for (const Row& r : t.rows) with_base = with_base || r.stats[kBaseW1].mean.has_value();
   constexpr int kWidth = 1000, kTop = 96, kBottom = 64;
