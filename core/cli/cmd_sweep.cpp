@@ -103,11 +103,16 @@ int finish(const sweep::SweepState& state, const sweep::RunTotals& t, const Swee
     return 128 + t.stop_signal;
   }
   if (!a.no_compare) {
-    compare::CompareOptions o;
-    o.axis = a.x;
-    const auto res = compare::write_comparison({state.dir}, o);
-    std::cout << res.table_markdown;
-    log->info("comparison: {} ({} plots)", (res.out / "report.md").string(), res.plots.size());
+    // The runs are done whatever happens here: a comparison that fails is a warning.
+    try {
+      compare::CompareOptions o;
+      o.axis = a.x;
+      const auto res = compare::write_comparison({state.dir}, o);
+      std::cout << res.table_markdown;
+      log->info("comparison: {} ({} plots)", (res.out / "report.md").string(), res.plots.size());
+    } catch (const Error& e) {
+      log->warn("no comparison: {} (try again with: socrates compare {})", e.what(), state.dir.string());
+    }
   }
   if (t.failed > 0) {
     for (const auto& v : state.variants)

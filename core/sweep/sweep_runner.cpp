@@ -94,7 +94,6 @@ RunTotals run_variants(SweepState& state, const RunOptions& opts, PluginCatalog&
       try {
         if (!slots[slot].empty()) set_run_device(dir, slots[slot], catalog);
         ChildSpec spec{opts.exe, {"resume", dir.string(), "--log-level", opts.log_level}, {}, dir / kConsoleLog};
-        spec.env.emplace_back("SOCRATES_SWEEP_DIR", state.dir.string());
         if (cpu_slots > 1 && slots[slot] == "cpu" && !std::getenv("OMP_NUM_THREADS")) {
           spec.env.emplace_back("OMP_NUM_THREADS", threads_per_cpu_variant(cpu_slots));
         }
@@ -167,10 +166,6 @@ RunTotals run_variants(SweepState& state, const RunOptions& opts, PluginCatalog&
     save_state(state);
   }
   if (g_stop) {
-    for (std::size_t i : queue) {
-      if (state.variants[i].status == Status::pending) continue;
-      ++totals.interrupted;
-    }
     totals.stop_signal = g_stop;
     save_state(state);
   }

@@ -250,6 +250,7 @@ void check_reserved(const std::string& key, const std::string& origin, int seeds
 }  // namespace
 
 void check_spec(const SweepSpec& spec) {
+  check_name(spec.name, spec.file.string(), "sweep name");
   std::map<std::string, std::string> swept;  // key -> origin
   for (const auto* axes : {&spec.grid, &spec.zip}) {
     for (const Axis& a : *axes) {
