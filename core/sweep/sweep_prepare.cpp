@@ -29,6 +29,10 @@ VariantInput input_for(const SweepSpec& spec, const std::string& name, const std
 }
 
 void check_base(const SweepSpec& spec) {
+  if (spec.base.empty()) {
+    throw ConfigError(spec.base_origin + ": [sweep] needs 'base', the experiment every variant starts from (e.g. "
+                      "base = \"../quickstart.toml\"), or give it with --base");
+  }
   if (!fs::is_regular_file(spec.base)) {
     throw ConfigError(spec.base_origin + ": the base experiment " + spec.base.string() + " does not exist");
   }

@@ -189,10 +189,7 @@ SweepSpec read_sweep_file(const fs::path& file) {
       }
     }
   }
-  if (spec.base.empty()) {
-    throw ConfigError(file.string() + ": [sweep] needs 'base', the experiment every variant starts from (e.g. "
-                      "base = \"../quickstart.toml\"), or give it with --base");
-  }
+  spec.base_origin = spec.base_origin.empty() ? file.string() : spec.base_origin;
   return spec;
 }
 

@@ -43,8 +43,8 @@ struct SweepSpec {
 bool has_sweep_section(const std::filesystem::path& file);
 
 /// Reads a sweep file. Throws ConfigError with file:line:col for malformed TOML, unknown
-/// keys of [sweep] (with "did you mean"), a missing base, axes that are not non-empty
-/// arrays, and so on.
+/// keys of [sweep] (with "did you mean"), axes that are not non-empty arrays, and so on. A
+/// missing base is reported when the sweep is prepared (--base may give it).
 SweepSpec read_sweep_file(const std::filesystem::path& file);
 
 /// A sweep over an ordinary experiment file: base = `experiment`, named after its stem; the

@@ -30,6 +30,21 @@ TEST(SweepCli, DryRunOfAnExperimentWithGridAndSeeds) {
   fs::remove_all(dir);
 }
 
+TEST(SweepCli, BaseFromTheCommandLine) {
+  const fs::path dir = test::scratch_dir("sweep-cli");
+  test::write_tiny_base(dir);
+  test::write_text(dir / "nobase.toml", "[sweep]\n[sweep.grid]\n\"adapter.r\" = [4, 8]\n");
+  const auto missing = test::run_socrates("sweep " + test::shell_quote((dir / "nobase.toml").string()) + " --dry-run", dir);
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_THAT(missing.err, HasSubstr((dir / "nobase.toml").string() + ": [sweep] needs 'base'"));
+  const auto given = test::run_socrates("sweep " + test::shell_quote((dir / "nobase.toml").string()) + " --base " +
+                                            test::shell_quote((dir / "tiny.toml").string()) + " --dry-run",
+                                        dir);
+  ASSERT_EQ(given.status, 0) << given.err;
+  EXPECT_THAT(given.out, HasSubstr("sweep 'nobase': 2 runs of " + (dir / "tiny.toml").string()));
+  fs::remove_all(dir);
+}
+
 TEST(SweepCli, ResumeTakesNoOtherSweepOptions) {
   const fs::path dir = test::scratch_dir("sweep-cli");
   const auto r = test::run_socrates("sweep --resume " + test::shell_quote(dir.string()) + " --seeds 2", dir);
