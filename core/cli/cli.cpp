@@ -24,6 +24,8 @@ const std::vector<Command>& commands() {
       {"score", "Score predictions made anywhere (JSON lines) with evaluator plugins; --per-cell for each cell", cmd_score},
       {"export", "Write a Hugging Face model folder, with a LoRA adapter merged in (--adapter DIR --merge)", cmd_export},
       {"predict", "Predict one person's answer distribution to a scenario (sampled or exact)", cmd_predict},
+      {"sweep", "Run the variants of an ablation (grid, zipped axes, explicit variants, seeds); --resume DIR", cmd_sweep},
+      {"compare", "Compare run or sweep directories: tables (Markdown, CSV, JSON), plots and report.md", cmd_compare},
   };
   return cmds;
 }

@@ -52,5 +52,7 @@ int cmd_export(const std::vector<std::string>& args);
 int cmd_predict(const std::vector<std::string>& args);
 int cmd_eval(const std::vector<std::string>& args);
 int cmd_score(const std::vector<std::string>& args);
+int cmd_sweep(const std::vector<std::string>& args);
+int cmd_compare(const std::vector<std::string>& args);
 
 }  // namespace socrates::cli

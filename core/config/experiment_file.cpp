@@ -105,11 +105,12 @@ struct ExperimentFileLoader {
     stack.pop_back();
   }
 
-  // One --set override.
-  void apply(const std::string& text) {
+  // One --set override (or one with another origin: apply_override).
+  void apply(const std::string& text, const std::string& origin = "--set", const fs::path& dir = {}) {
+    const std::string lead = origin == "--set" ? "--set '" + text + "'" : origin + ": override '" + text + "'";
     const auto eq = text.find('=');
     if (eq == std::string::npos || eq == 0) {
-      throw ConfigError("--set '" + text + "': expected section.key=value, e.g. --set adapter.r=32");
+      throw ConfigError(lead + ": expected section.key=value, e.g. --set adapter.r=32");
     }
     const std::string lhs = text.substr(0, eq);
     const std::string rhs = text.substr(eq + 1);
@@ -117,7 +118,7 @@ struct ExperimentFileLoader {
     if (!value) {
       const bool looks_structured = !rhs.empty() && (rhs.front() == '[' || rhs.front() == '{' || rhs.front() == '"');
       if (looks_structured) {
-        throw ConfigError("--set '" + text + "': '" + rhs + "' is not a TOML value (arrays need quoted strings: [\"a\", \"b\"])");
+        throw ConfigError(lead + ": '" + rhs + "' is not a TOML value (arrays need quoted strings: [\"a\", \"b\"])");
       }
       value = Value(rhs);  // bare string
     }
@@ -132,17 +133,17 @@ struct ExperimentFileLoader {
       std::string seg = lhs.substr(pos, end - pos);
       std::optional<std::size_t> index;
       if (auto lb = seg.find('['); lb != std::string::npos) {
-        if (seg.back() != ']') throw ConfigError("--set '" + text + "': malformed index in '" + seg + "'");
+        if (seg.back() != ']') throw ConfigError(lead + ": malformed index in '" + seg + "'");
         try {
           index = std::stoul(seg.substr(lb + 1, seg.size() - lb - 2));
         } catch (const std::exception&) {
-          throw ConfigError("--set '" + text + "': malformed index in '" + seg + "'");
+          throw ConfigError(lead + ": malformed index in '" + seg + "'");
         }
         seg = seg.substr(0, lb);
       }
-      if (seg.empty()) throw ConfigError("--set '" + text + "': empty key in '" + lhs + "'");
+      if (seg.empty()) throw ConfigError(lead + ": empty key in '" + lhs + "'");
       if (table == nullptr) {
-        throw ConfigError("--set '" + text + "': '" + dotted + "' is not a table");
+        throw ConfigError(lead + ": '" + dotted + "' is not a table");
       }
       if (!dotted.empty()) dotted += '.';
       dotted += seg;
@@ -150,7 +151,7 @@ struct ExperimentFileLoader {
       if (index) {
         if (!cur->is<Array>() || *index >= cur->as<Array>().size()) {
           const std::size_t n = cur->is<Array>() ? cur->as<Array>().size() : 0;
-          throw ConfigError("--set '" + text + "': '" + dotted + "' has " + std::to_string(n) + " entries, so [" +
+          throw ConfigError(lead + ": '" + dotted + "' has " + std::to_string(n) + " entries, so [" +
                             std::to_string(*index) + "] does not exist");
         }
         cur = &cur->as<Array>()[*index];
@@ -160,15 +161,15 @@ struct ExperimentFileLoader {
       if (last) break;
       if (cur->empty()) {
         *cur = Value(Table{});
-        out.origins_[dotted] = "--set";
+        out.origins_[dotted] = origin;
       }
       table = cur->is<Table>() ? &cur->as<Table>() : nullptr;
       pos = end + 1;
     }
     erase_below(out.origins_, dotted);
     *cur = std::move(*value);
-    out.origins_[dotted] = "--set";
-    out.dirs_[dotted] = fs::current_path();
+    out.origins_[dotted] = origin;
+    out.dirs_[dotted] = dir.empty() ? fs::current_path() : dir;
   }
 };
 
@@ -189,6 +190,11 @@ ExperimentFile ExperimentFile::from_table(const fs::path& label, Table root, con
   ExperimentFileLoader loader{f, {}};
   for (const std::string& o : overrides) loader.apply(o);
   return f;
+}
+
+void ExperimentFile::apply_override(const std::string& text, const std::string& origin, const fs::path& dir) {
+  ExperimentFileLoader loader{*this, {}};
+  loader.apply(text, origin, dir);
 }
 
 std::string ExperimentFile::origin(const std::string& dotted) const {

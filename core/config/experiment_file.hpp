@@ -37,6 +37,10 @@ class ExperimentFile {
   /// The directory relative paths set at `dotted` resolve against: the setting file's
   /// directory, or the working directory for --set and defaults.
   std::filesystem::path base_dir(const std::string& dotted) const;
+  /// Applies one more override "a.b.c=value" after loading, like --set, but recording
+  /// `origin` ("sweep.toml:12:3") as where it was set, so that validation errors point
+  /// there, and resolving relative paths against `dir`.
+  void apply_override(const std::string& text, const std::string& origin, const std::filesystem::path& dir);
   /// Records the origin of a key set by the host (defaults).
   void set_origin(const std::string& dotted, std::string origin) { origins_[dotted] = std::move(origin); }
 

@@ -131,8 +131,9 @@ class Resume : public testing::Test {
                               << "eval_every = 4\neval_max_examples = 16\nsample_generations = 0\nlog_every = 1\n"
                               << "[checkpoint]\nsave_every = 2\n";
     world->exp_remote = world->tmp / "exp-remote.toml";
+    // test-sink is a stub plugin, built outside the host's plugin directory.
     std::ofstream(world->exp_remote) << "include = [\"exp.toml\"]\n"
-                                     << "[plugins]\npaths = [\"" SOCRATES_TEST_PLUGIN_DIR "\"]\n"
+                                     << "[plugins]\npaths = [\"" << SOCRATES_TEST_PLUGIN_DIR << "\"]\n"
                                      << "[[checkpoint.sinks]]\nplugin = \"local\"\nkeep_last = 2\n"
                                      << "[[checkpoint.sinks]]\nplugin = \"test-sink\"\ndir = \""
                                      << (world->tmp / "remote").string() << "\"\n";
