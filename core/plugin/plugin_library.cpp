@@ -2,6 +2,8 @@
 
 #include "config/concerns.hpp"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <system_error>
 
@@ -137,11 +139,28 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
   return self;
 }
 
+// RTLD_NOLOAD finds the library already loaded; RTLD_NODELETE marks it to stay mapped after
+// the last dlclose. The extra reference is dropped again at once.
+void PluginLibrary::pin() {
+  if (pinned_) return;
+  std::error_code ec;
+  const std::filesystem::path file = std::filesystem::absolute(info_.path, ec);  // a bare name would search LD paths
+  void* h = ::dlopen((ec ? info_.path : file).c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+  if (!h) {
+    const char* why = ::dlerror();
+    throw PluginError(info_.path.string() + ": cannot pin the loaded plugin library (" + (why ? why : "unknown") +
+                      "); its errors could not be reported safely");
+  }
+  ::dlclose(h);
+  pinned_ = true;
+}
+
 Component* PluginLibrary::create_component(const char* concern, const PluginContext& ctx) {
   const std::string who = "plugin '" + info_.name + "' (" + info_.path.string() + ")";
   if (info_.concern != concern) {
     throw PluginError(who + " is a plugin for '" + info_.concern + "', not for '" + concern + "'");
   }
+  pin();  // before any plugin code runs: what it throws must never outlive its code
   Component* c = nullptr;
   try {
     c = desc_->create(ctx);
