@@ -1,6 +1,7 @@
 #include "plugin/plugin_library.hpp"
 
 #include "config/concerns.hpp"
+#include "plugin/plugin_path_safety.hpp"
 
 #include <dlfcn.h>
 
@@ -72,6 +73,9 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw fail("no such file");
   if (!std::filesystem::is_regular_file(path, ec)) throw fail("not a regular file");
+  if (!unsafe_plugins_allowed()) {
+    if (const std::string why = unsafe_plugin_path(path); !why.empty()) throw fail(why);
+  }
 
   std::shared_ptr<PluginLibrary> self(new PluginLibrary());
   try {
