@@ -42,6 +42,7 @@ class Trainer {
 
   // One optimizer step (trainer_step.cpp): returns the step's loss over the global batch.
   double train_step(std::int64_t step);
+  [[noreturn]] void diverged(std::int64_t step, const std::string& what);
   // Forward and backward of this rank's micro-batches; returns the summed loss.
   at::Tensor forward_backward(const std::vector<TokenBatch>& batches, double global_units);
 
