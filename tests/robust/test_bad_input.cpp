@@ -1,0 +1,229 @@
+// The bad-input suite: bad TOML, options, datasets, tokenizers, safetensors, predictions,
+// adapters and CLI flags given to the real `socrates` executable. Every case must end with its
+// exit status and a message that says what is wrong; none may end by a signal or the time
+// limit (the suite's point: zero crashes). Each case is a child process with a time limit.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "bad_input_files.hpp"
+#include "spawn_cli.hpp"
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+namespace socrates::test {
+
+namespace {
+
+const std::string kSrc = SOCRATES_SOURCE_DIR;
+const std::string kQuick = kSrc + "/experiments/quickstart.toml";
+const std::string kTokenizer = kSrc + "/data/tokenizers/qwen2.5/tokenizer.json";
+const std::string kSynthetic = kSrc + "/data/synthetic-socsci210";
+const std::string kStubs = SOCRATES_TEST_PLUGIN_DIR;
+
+void write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << text;
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A copy of the synthetic dataset (jsonl) with every row's `field` emptied.
+void dataset_with_empty(const fs::path& dir, const std::string& field) {
+  fs::create_directories(dir / "data");
+  fs::copy(kSynthetic + "/metadata", dir / "metadata", fs::copy_options::recursive);
+  std::ifstream in(kSynthetic + "/data/train-00000-of-00001.jsonl");
+  std::ofstream out(dir / "data" / "train.jsonl");
+  const std::string key = "\"" + field + "\":\"";
+  int emptied = 0;
+  for (std::string line; std::getline(in, line);) {
+    auto at = line.find(key);
+    if (at != std::string::npos) {
+      ++emptied;
+      const auto begin = at + key.size();
+      std::size_t end = begin;
+      while (end < line.size() && !(line[end] == '"' && line[end - 1] != '\\')) ++end;
+      line.erase(begin, end - begin);
+    }
+    out << line << "\n";
+  }
+  if (emptied == 0) throw std::runtime_error("no '" + field + "' field found in the synthetic dataset");
+}
+
+// A tiny Qwen2 config (the quickstart's shape) with `weights` as its model.safetensors.
+void model_dir(const fs::path& dir, const std::string& weights) {
+  fs::create_directories(dir);
+  fs::copy_file(kSrc + "/configs/models/tiny-qwen2/config.json", dir / "config.json");
+  write(dir / "model.safetensors", weights);
+}
+
+std::string prediction(const std::string& extra) {
+  return R"({"study_id":"s1","condition_num":0,"task_num":0,"participant":)" + extra + "}\n";
+}
+
+}  // namespace
+
+const BadInputFiles& BadInputFiles::get() {
+  static const BadInputFiles files = [] {
+    BadInputFiles f;
+    f.root = fs::temp_directory_path() / ("socrates-bad-input-" + std::to_string(::getpid()));
+    fs::remove_all(f.root);
+    fs::create_directories(f.root);
+    std::atexit([] { fs::remove_all(BadInputFiles::get().root); });
+    write(f / "broken.toml", "[run\nname = \"x\"\n");
+    write(f / "cycle_a.toml", "include = \"cycle_b.toml\"\n");
+    write(f / "cycle_b.toml", "include = \"cycle_a.toml\"\n");
+    write(f / "not-json-tokenizer.json", "{\"model\": [1, 2");
+    write(f / "spaces.jsonl", "{\"text\": \"" + std::string(10'000'000, ' ') + "\"}\n");
+    dataset_with_empty(f / "empty-stimuli", "stimuli");
+    model_dir(f / "model-truncated", std::string("\x40\x00\x00\x00\x00\x00\x00\x00{\"a\":", 14));
+    model_dir(f / "model-header-huge", std::string("\xff\xff\xff\xff\xff\xff\xff\x7f{}", 10));
+    write(f / "preds-not-json.jsonl", "{\"study_id\": \n");
+    std::string inverted, conflict;
+    for (int i = 0; i < 4; ++i) {
+      inverted += prediction(std::to_string(i) + R"(,"response":3,"prediction":4,"scale_min":7,"scale_max":1)");
+      conflict += prediction(std::to_string(i) + R"(,"response":3,"prediction":4,"scale_min":1,"scale_max":)" +
+                             (i < 2 ? "7" : "5"));
+    }
+    write(f / "preds-inverted.jsonl", inverted);
+    write(f / "preds-conflict.jsonl", conflict);
+    write(f / "preds-ok.jsonl", prediction(R"(1,"response":3,"prediction":4,"scale_min":1,"scale_max":7)"));
+    write(f / "throwing.toml", "[run]\nname = \"throwing\"\noutput_dir = \"" + (f.root / "runs").string() +
+                                   "\"\n[plugins]\npaths = [\"" + kStubs + "\"]\n[model]\ntokenizer = \"" + kTokenizer +
+                                   "\"\n[dataset]\nplugin = \"throwing-dataset\"\n[prompt]\nplugin = \"throwing-prompt\"\n"
+                                   "[[evaluators]]\nplugin = \"throwing-evaluator\"\n");
+    return f;
+  }();
+  return files;
+}
+
+struct Case {
+  const char* name;
+  std::vector<std::string> args;  // "@x" is BadInputFiles / "x"
+  int exit;                       // expected exit status
+  const char* want;               // in stderr
+  int limit_s = 30;
+};
+
+std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
+
+namespace {
+
+std::vector<std::string> set(const std::string& kv) { return {"--set", kv}; }
+std::vector<std::string> validate(const std::string& kv) { return {"validate", kQuick, "--set", kv}; }
+
+const Case kCases[] = {
+    // TOML and options: `validate` rejects what `run` would.
+    {"toml_syntax", {"validate", "@broken.toml"}, 1, "broken.toml:"},
+    {"toml_include_cycle", {"validate", "@cycle_a.toml"}, 1, "cycle"},
+    {"toml_unknown_key", validate("training.lrr=1"), 1, "Did you mean 'lr'?"},
+    {"toml_bad_index", validate("evaluators[9].x=1"), 1, "evaluators[9]"},
+    {"lr_nan", validate("training.lr=nan"), 1, "'training.lr': must be a finite number >= 0, got nan"},
+    {"lr_inf", validate("training.lr=inf"), 1, "'training.lr': must be a finite number >= 0, got inf"},
+    {"lr_negative", validate("training.lr=-1e-5"), 1, "'training.lr': must be a finite number >= 0"},
+    {"micro_batch_zero", validate("training.micro_batch_size=0"), 1, "'training.micro_batch_size': must be at least 1"},
+    {"global_batch_indivisible", validate("training.global_batch_size=33"), 1,
+     "'training.global_batch_size': must be a multiple of micro_batch_size x ranks"},
+    {"max_seq_len_zero", validate("data.max_seq_len=0"), 1, "'data.max_seq_len': must be at least 2"},
+    {"max_seq_len_negative", validate("data.max_seq_len=-1"), 1, "'data.max_seq_len': must be at least 2"},
+    {"temperature_nan", validate("evaluation.temperature=nan"), 1, "'evaluation.temperature': must be a finite"},
+    {"run_name_dotdot", validate("run.name=\"../../x\""), 1, "'run.name': must not contain '/'"},
+    {"run_name_slash", validate("run.name=\"a/b\""), 1, "'run.name': must not contain '/'"},
+    {"run_name_nul", validate("run.name=\"a\\u0000b\""), 1, "'run.name': must not contain a NUL"},
+    {"run_name_only_dots", validate("run.name=\"..\""), 1, "'run.name': must not be \"..\""},
+    {"device_bad", validate("run.device=\"tpu\""), 1, "'run.device' must be cpu, cuda or cuda:N"},
+    // Data: a response that cannot fit, a dataset without stimuli, a missing dataset.
+    {"max_seq_len_two", {"data", "inspect", kQuick, "--set", "data.max_seq_len=2"}, 1,
+     "raise the maximum sequence length"},
+    {"dataset_missing", {"data", "inspect", kQuick, "--set", "dataset.path=\"/nonexistent/socsci\""}, 1,
+     "/nonexistent/socsci"},
+    {"dataset_empty_stimuli",
+     {"data", "inspect", kQuick, "--set", "dataset.path=\"@empty-stimuli\"", "--set", "dataset.format=\"jsonl\""}, 1,
+     "stimuli"},
+    // Tokenizer.
+    {"tokenizer_not_json", {"tokenize", "--tokenizer", "@not-json-tokenizer.json", "--text", "hi"}, 1,
+     "not-json-tokenizer.json"},
+    {"tokenizer_10mb_of_spaces", {"tokenize", "--tokenizer", kTokenizer, "--jsonl", "@spaces.jsonl"}, 0, "", 120},
+    // Safetensors.
+    {"safetensors_truncated", {"generate", "--model", "@model-truncated", "--prompt-ids", "1"}, 1,
+     "model.safetensors"},
+    {"safetensors_header_huge", {"generate", "--model", "@model-header-huge", "--prompt-ids", "1"}, 1,
+     "model.safetensors"},
+    // Predictions.
+    {"predictions_not_json", {"score", "--predictions", "@preds-not-json.jsonl"}, 1, "preds-not-json.jsonl:1"},
+    {"predictions_inverted_scale", {"score", "--predictions", "@preds-inverted.jsonl"}, 1, "scale_min 7"},
+    {"predictions_conflicting_scales", {"score", "--predictions", "@preds-conflict.jsonl"}, 1, "different scales"},
+    {"score_unknown_evaluator", {"score", "--predictions", "@preds-ok.jsonl", "--evaluators", "nope"}, 1,
+     "unknown evaluator plugin 'nope'"},
+    // CLI flags, checked before anything is loaded.
+    {"generate_negative_max_new_tokens", {"generate", "--model", "/nonexistent", "--prompt-ids", "1", "--max-new-tokens", "-1"},
+     1, "--max-new-tokens must be >= 0"},
+    {"generate_nan_temperature", {"generate", "--model", "/nonexistent", "--prompt-ids", "1", "--temperature", "nan"}, 1,
+     "--temperature must be a finite number >= 0"},
+    {"generate_negative_temperature", {"generate", "--model", "/nonexistent", "--prompt-ids", "1", "--temperature", "-1"},
+     1, "--temperature must be a finite number >= 0"},
+    {"generate_top_p", {"generate", "--model", "/nonexistent", "--prompt-ids", "1", "--top-p", "2"}, 1,
+     "--top-p must be in (0, 1]"},
+    {"generate_bad_ids", {"generate", "--model", "/nonexistent", "--prompt-ids", "1,,2"}, 1, "--prompt-ids"},
+    {"unknown_flag", {"score", "--frobnicate"}, 2, "frobnicate"},
+    {"resume_not_a_run", {"resume", "/nonexistent-run"}, 1, "is not a run directory"},
+};
+
+class BadInput : public ::testing::TestWithParam<Case> {};
+
+std::vector<std::string> expand(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (std::string a : args) {
+    for (std::size_t at; (at = a.find('@')) != std::string::npos && at + 1 < a.size() && a[at + 1] != '@';) {
+      std::size_t end = at + 1;
+      while (end < a.size() && a[end] != '"' && a[end] != ' ') ++end;
+      a.replace(at, end - at, (BadInputFiles::get() / a.substr(at + 1, end - at - 1)).string());
+    }
+    out.push_back(a);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_P(BadInput, EndsWithAClearErrorNeverASignal) {
+  const Case& c = GetParam();
+  const fs::path scratch = BadInputFiles::get() / ("case-" + std::string(c.name));
+  const SpawnResult r = spawn_socrates(expand(c.args), scratch, std::chrono::seconds(c.limit_s));
+  ASSERT_FALSE(r.timed_out) << c.name << ": no result within " << c.limit_s << " s";
+  ASSERT_EQ(r.signal, 0) << c.name << ": killed by signal " << r.signal << "\n" << r.err;
+  EXPECT_EQ(r.status, c.exit) << r.err;
+  EXPECT_THAT(r.err, HasSubstr(c.want));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("Exception raised from")));  // no LibTorch stack trace
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("unexpected error")));
+}
+
+INSTANTIATE_TEST_SUITE_P(Suite, BadInput, ::testing::ValuesIn(kCases),
+                         [](const auto& info) { return std::string(info.param.name); });
+
+// `run` refuses a bad run.name before it creates anything: output_dir stays empty.
+TEST(BadInputRun, RunNameOutsideOutputDirIsRefusedBeforeCreatingARunDirectory) {
+  const fs::path out = BadInputFiles::get() / "run-name-out";
+  fs::create_directories(out);
+  const SpawnResult r = spawn_socrates({"run", kQuick, "--set", "run.output_dir=\"" + out.string() + "\"", "--set",
+                                        "run.name=\"../escaped\""},
+                                       out.parent_path() / "case-run-name");
+  ASSERT_EQ(r.signal, 0);
+  ASSERT_FALSE(r.timed_out);
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("'run.name': must not contain '/'"));
+  EXPECT_TRUE(fs::is_empty(out));
+  EXPECT_FALSE(fs::exists(out.parent_path() / "escaped"));
+}
+
+}  // namespace socrates::test
