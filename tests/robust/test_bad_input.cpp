@@ -79,7 +79,11 @@ const BadInputFiles& BadInputFiles::get() {
     f.root = fs::temp_directory_path() / ("socrates-bad-input-" + std::to_string(::getpid()));
     fs::remove_all(f.root);
     fs::create_directories(f.root);
-    std::atexit([] { fs::remove_all(BadInputFiles::get().root); });
+    static const fs::path* const root = new fs::path(f.root);  // outlives the static `files`
+    std::atexit([] {
+      std::error_code ec;
+      fs::remove_all(*root, ec);
+    });
     write(f / "broken.toml", "[run\nname = \"x\"\n");
     write(f / "cycle_a.toml", "include = \"cycle_b.toml\"\n");
     write(f / "cycle_b.toml", "include = \"cycle_a.toml\"\n");
