@@ -6,11 +6,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
+#include <ATen/ops/full_like.h>
+#include <ATen/ops/zeros.h>
+
 #include "bad_input_files.hpp"
+#include "io/safetensors_writer.hpp"
+#include "model/causal_lm.hpp"
 #include "spawn_cli.hpp"
 
 namespace fs = std::filesystem;
@@ -67,6 +73,42 @@ void model_dir(const fs::path& dir, const std::string& weights) {
   write(dir / "model.safetensors", weights);
 }
 
+// A tiny random Qwen2 folder (vocab 32, context 64); with `nan`, its embedding holds a NaN.
+const char* const kTinyConfig = R"({"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "hidden_act": "silu",
+ "hidden_size": 16, "intermediate_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
+ "num_key_value_heads": 1, "vocab_size": 32, "max_position_embeddings": 64, "rms_norm_eps": 1e-06,
+ "rope_theta": 10000.0, "tie_word_embeddings": true, "torch_dtype": "float32", "eos_token_id": 2})";
+
+void tiny_model(const fs::path& dir, bool nan) {
+  fs::create_directories(dir);
+  write(dir / "config.json", kTinyConfig);
+  auto model = CausalLM::random(ModelConfig::from_json_text(kTinyConfig, "tiny"), c10::kCPU, at::kFloat, 1);
+  auto tensors = model->export_tensors(at::kFloat);
+  if (nan) {
+    for (auto& [name, t] : tensors) {
+      if (name == "model.embed_tokens.weight") {
+        t = t.clone();
+        t[3][5] = std::nan("");
+      }
+    }
+  }
+  save_safetensors(dir / "model.safetensors", tensors);
+}
+
+// A PEFT LoRA folder for the tiny model: rank-4 tensors on q_proj, and `config_json`.
+void adapter(const fs::path& dir, const std::string& config_json) {
+  fs::create_directories(dir);
+  write(dir / "adapter_config.json", config_json);
+  const std::string site = "base_model.model.model.layers.0.self_attn.q_proj.";
+  save_safetensors(dir / "adapter_model.safetensors", {{site + "lora_A.weight", at::zeros({4, 16})},
+                                                       {site + "lora_B.weight", at::zeros({16, 4})}});
+}
+
+std::string lora_config(int r, const std::string& target) {
+  return R"({"peft_type": "LORA", "r": )" + std::to_string(r) + R"(, "lora_alpha": 8, "lora_dropout": 0.0,
+ "target_modules": [")" + target + R"("], "bias": "none", "task_type": "CAUSAL_LM"})";
+}
+
 std::string prediction(const std::string& extra) {
   return R"({"study_id":"s1","condition_num":0,"task_num":0,"participant":)" + extra + "}\n";
 }
@@ -92,6 +134,12 @@ const BadInputFiles& BadInputFiles::get() {
     dataset_with_empty(f / "empty-stimuli", "stimuli");
     model_dir(f / "model-truncated", std::string("\x40\x00\x00\x00\x00\x00\x00\x00{\"a\":", 14));
     model_dir(f / "model-header-huge", std::string("\xff\xff\xff\xff\xff\xff\xff\x7f{}", 10));
+    tiny_model(f / "model-ok", false);
+    tiny_model(f / "model-nan", true);
+    adapter(f / "adapter-ok", lora_config(4, "q_proj"));
+    adapter(f / "adapter-rank", lora_config(8, "q_proj"));
+    adapter(f / "adapter-target", lora_config(4, "nonexistent"));
+    adapter(f / "adapter-missing-site", lora_config(4, "v_proj"));
     write(f / "preds-not-json.jsonl", "{\"study_id\": \n");
     std::string inverted, conflict;
     for (int i = 0; i < 4; ++i) {
@@ -163,6 +211,20 @@ const Case kCases[] = {
      "model.safetensors"},
     {"safetensors_header_huge", {"generate", "--model", "@model-header-huge", "--prompt-ids", "1"}, 1,
      "model.safetensors"},
+    {"weights_nan", {"generate", "--model", "@model-nan", "--prompt-ids", "1"}, 1,
+     "tensor 'model.embed_tokens.weight' holds 1 NaN and 0 infinite values"},
+    {"generate_ok", {"generate", "--model", "@model-ok", "--prompt-ids", "1", "--max-new-tokens", "3"}, 0, ""},
+    {"generate_beyond_context", {"generate", "--model", "@model-ok", "--prompt-ids", "1", "--max-new-tokens", "1000000000"},
+     1, "exceeds the model's context of 64 tokens"},
+    // Adapters that do not match the model.
+    {"adapter_ok", {"generate", "--model", "@model-ok", "--adapter", "@adapter-ok", "--prompt-ids", "1", "--max-new-tokens", "2"},
+     0, ""},
+    {"adapter_rank", {"generate", "--model", "@model-ok", "--adapter", "@adapter-rank", "--prompt-ids", "1"}, 1,
+     "expected [8, 16]"},
+    {"adapter_target", {"generate", "--model", "@model-ok", "--adapter", "@adapter-target", "--prompt-ids", "1"}, 1,
+     "matches no linear layer"},
+    {"adapter_other_site", {"generate", "--model", "@model-ok", "--adapter", "@adapter-missing-site", "--prompt-ids", "1"},
+     1, "adapter_model.safetensors"},
     // Predictions.
     {"predictions_not_json", {"score", "--predictions", "@preds-not-json.jsonl"}, 1, "preds-not-json.jsonl:1"},
     {"predictions_inverted_scale", {"score", "--predictions", "@preds-inverted.jsonl"}, 1, "scale_min 7"},
