@@ -193,6 +193,9 @@ const Case kCases[] = {
     {"run_name_slash", validate("run.name=\"a/b\""), 1, "'run.name': must not contain '/'"},
     {"run_name_nul", validate("run.name=\"a\\u0000b\""), 1, "'run.name': must not contain a NUL"},
     {"run_name_only_dots", validate("run.name=\"..\""), 1, "'run.name': must not be \"..\""},
+    {"eos_token_unknown", validate("prompt.eos_token=\"<nope>\""), 1,
+     "'prompt.eos_token' = \"<nope>\" is not a token of this tokenizer"},
+    {"max_seq_len_two_validate", validate("data.max_seq_len=2"), 1, "raise the maximum sequence length"},
     {"device_bad", validate("run.device=\"tpu\""), 1, "'run.device' must be cpu, cuda or cuda:N"},
     // Data: a response that cannot fit, a dataset without stimuli, a missing dataset.
     {"max_seq_len_two", {"data", "inspect", kQuick, "--set", "data.max_seq_len=2"}, 1,
