@@ -154,9 +154,10 @@ TEST(PluginRegistry, UsersPluginListHasNoTestStubs) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("sft"));
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("test-")));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("throwing-")));
   PluginRegistry reg;
   reg.scan(kTestDir);
-  EXPECT_EQ(reg.names("dataset"), std::vector<std::string>{"test-dataset"});
+  EXPECT_EQ(reg.names("dataset"), (std::vector<std::string>{"test-dataset", "throwing-dataset"}));
 }
 
 TEST(TestPlugins, DatasetYieldsSyntheticRows) {

@@ -25,14 +25,13 @@ std::ostream& operator<<(std::ostream& os, const Throw& t) {
 
 namespace {
 
+// One exception class of the plugin's own from each method the commands call first, and every
+// other kind from one method (each case is a process: the set is kept small for CI).
 const Throw kThrows[] = {
-    {"inspect", "dataset", "create", "custom"},      {"inspect", "dataset", "prepare", "custom"},
-    {"inspect", "dataset", "size", "custom"},        {"inspect", "dataset", "get", "custom"},
-    {"inspect", "dataset", "fingerprint", "custom"}, {"inspect", "prompt", "create", "custom"},
-    {"inspect", "prompt", "render_prompt", "custom"}, {"inspect", "prompt", "tokenize", "custom"},
-    {"inspect", "prompt", "fingerprint", "custom"},  {"inspect", "dataset", "prepare", "std"},
-    {"inspect", "dataset", "prepare", "error"},      {"inspect", "dataset", "prepare", "config"},
-    {"inspect", "dataset", "prepare", "int"},        {"score", "evaluators[0]", "evaluate", "custom"},
+    {"inspect", "dataset", "create", "custom"},    {"inspect", "dataset", "prepare", "custom"},
+    {"inspect", "dataset", "get", "custom"},       {"inspect", "prompt", "tokenize", "custom"},
+    {"inspect", "dataset", "prepare", "std"},      {"inspect", "dataset", "prepare", "config"},
+    {"inspect", "dataset", "prepare", "int"},      {"score", "evaluators[0]", "evaluate", "custom"},
     {"score", "evaluators[0]", "create", "int"},
 };
 
