@@ -147,6 +147,8 @@ const BadInputFiles& BadInputFiles::get() {
                              (i < 2 ? "7" : "5"));
     }
     write(f / "preds-inverted.jsonl", inverted);
+    write(f / "preds-dist-huge.jsonl",
+          prediction(R"(1,"response":3,"scale_min":1,"scale_max":7,"distribution":{"1e308":0.5,"3":0.5})"));
     write(f / "preds-conflict.jsonl", conflict);
     write(f / "preds-ok.jsonl", prediction(R"(1,"response":3,"prediction":4,"scale_min":1,"scale_max":7)"));
     write(f / "throwing.toml", "[run]\nname = \"throwing\"\noutput_dir = \"" + (f.root / "runs").string() +
@@ -224,6 +226,8 @@ const Case kCases[] = {
     // Predictions.
     {"predictions_not_json", {"score", "--predictions", "@preds-not-json.jsonl"}, 1, "preds-not-json.jsonl:1"},
     {"predictions_inverted_scale", {"score", "--predictions", "@preds-inverted.jsonl"}, 1, "scale_min 7"},
+    {"predictions_distribution_outside_scale", {"score", "--predictions", "@preds-dist-huge.jsonl"}, 1,
+     "distribution answer 1e+308 is outside the row's scale [1, 7]"},
     {"predictions_conflicting_scales", {"score", "--predictions", "@preds-conflict.jsonl"}, 1, "different scales"},
     // CLI flags, checked before anything is loaded.
     {"generate_negative_max_new_tokens", {"generate", "--model", "/nonexistent", "--prompt-ids", "1", "--max-new-tokens", "-1"},
