@@ -96,7 +96,14 @@ RunLock RunLock::acquire(const fs::path& dir) {
 std::optional<RunLock> RunLock::acquire_for_rank(const fs::path& dir) {
   const char* rank = std::getenv("RANK");
   if (rank && *rank && std::strtol(rank, nullptr, 10) != 0) return std::nullopt;
-  return acquire(dir);
+  std::error_code ec;
+  const fs::path canon = fs::weakly_canonical(dir, ec);
+  const std::string key = (ec ? dir : canon).string();
+  // A launcher that holds the lock and starts the ranks as child processes: they inherit this.
+  if (const char* held = std::getenv(kHeldEnv); held && key == held) return std::nullopt;
+  RunLock lock = acquire(dir);
+  ::setenv(kHeldEnv, key.c_str(), 1);
+  return lock;
 }
 
 RunLock::RunLock(int fd, fs::path path, std::string previous)

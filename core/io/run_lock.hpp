@@ -16,8 +16,11 @@ class RunLock {
   /// left by a killed run is taken over (its record is returned by `previous()`).
   static RunLock acquire(const std::filesystem::path& dir);
   /// The lock for a command that writes into `dir`: taken by the launcher's rank 0 (RANK unset
-  /// or 0) only, since the other ranks of one run share its directory.
+  /// or 0) only, since the other ranks of one run share its directory. Once taken, the
+  /// environment variable SOCRATES_RUN_LOCK_HELD names `dir`, so that rank processes this
+  /// process starts (a launcher) do not try to take the lock their parent holds.
   static std::optional<RunLock> acquire_for_rank(const std::filesystem::path& dir);
+  static constexpr const char* kHeldEnv = "SOCRATES_RUN_LOCK_HELD";
 
   RunLock(RunLock&& other) noexcept;
   RunLock& operator=(RunLock&&) = delete;

@@ -83,6 +83,18 @@ TEST(RunLock, OtherRanksOfARunDoNotLock) {
   ::setenv("RANK", "0", 1);
   EXPECT_THROW(RunLock::acquire_for_rank(dir), Error);
   ::unsetenv("RANK");
+  // A launcher holding the lock (its children inherit SOCRATES_RUN_LOCK_HELD) for this dir.
+  ::setenv(RunLock::kHeldEnv, fs::weakly_canonical(dir).c_str(), 1);
+  EXPECT_FALSE(RunLock::acquire_for_rank(dir).has_value());
+  ::unsetenv(RunLock::kHeldEnv);
+  const fs::path other = fresh_dir("rank-other");
+  {
+    auto mine = RunLock::acquire_for_rank(other);
+    ASSERT_TRUE(mine.has_value());
+    EXPECT_STREQ(std::getenv(RunLock::kHeldEnv), fs::weakly_canonical(other).c_str());
+  }
+  ::unsetenv(RunLock::kHeldEnv);
+  fs::remove_all(other);
   fs::remove_all(dir);
 }
 
