@@ -99,8 +99,11 @@ TrainingSettings TrainingSettings::from(const ConfigSection& s) {
   t.global_batch_size = at_least(s, "global_batch_size", 1, "must be at least 1");
   t.micro_batch_size = at_least(s, "micro_batch_size", 1, "must be at least 1");
   t.epochs = s.get<double>("epochs");
-  if (!(std::isfinite(t.epochs) && t.epochs > 0)) throw s.error("epochs", "must be a finite number > 0");
+  if (!(std::isfinite(t.epochs) && t.epochs > 0 && t.epochs <= 1e4))
+    throw s.error("epochs", "must be a number in (0, 10000], got " + fmt_double(t.epochs));
   t.max_steps = at_least(s, "max_steps", 0, "must be >= 0 (0: from epochs)");
+  if (t.max_steps > 1'000'000'000)
+    throw s.error("max_steps", "must be at most 1e9, got " + std::to_string(t.max_steps));
   if (t.global_batch_size % t.micro_batch_size != 0)
     throw s.error("global_batch_size", "must be a multiple of micro_batch_size x ranks, but " +
                                            std::to_string(t.global_batch_size) + " is not a multiple of micro_batch_size " +

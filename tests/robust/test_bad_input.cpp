@@ -156,7 +156,7 @@ const BadInputFiles& BadInputFiles::get() {
                                    "\"\n[dataset]\nplugin = \"throwing-dataset\"\n[prompt]\nplugin = \"throwing-prompt\"\n"
                                    "[[evaluators]]\nplugin = \"throwing-evaluator\"\n");
     write(f / "stubs.toml", "[run]\nname = \"stubs\"\n[plugins]\npaths = [\"" + kStubs + "\"]\n[model]\ntokenizer = \"" +
-                                kTokenizer + "\"\n[dataset]\nplugin = \"test-dataset\"\nrows = 64\n[prompt]\nplugin = \"test-prompt\"\n"
+                                kTokenizer + "\"\n[dataset]\nplugin = \"test-dataset\"\nrows = 64\n[prompt]\nplugin = \"test-prompt\"\n[parallelism]\nplugin = \"single\"\n"
                                 "[data]\ninspect_examples = 0\n");
     return f;
   }();
@@ -187,6 +187,9 @@ const Case kCases[] = {
     {"micro_batch_zero", validate("training.micro_batch_size=0"), 1, "'training.micro_batch_size': must be at least 1"},
     {"global_batch_indivisible", validate("training.global_batch_size=33"), 1,
      "'training.global_batch_size': must be a multiple of micro_batch_size x ranks"},
+    {"epochs_absurd", validate("training.epochs=1e12"), 1, "'training.epochs': must be a number in (0, 10000]"},
+    {"max_steps_absurd", {"run", "@stubs.toml", "--set", "training.max_steps=999999999", "--set", "run.output_dir=\"@runs\""}, 1,
+     "visit more than 2e9 examples"},
     {"temperature_nan", validate("evaluation.temperature=nan"), 1, "'evaluation.temperature': must be a finite"},
     {"run_name_dotdot", validate("run.name=\"../../x\""), 1, "'run.name': must not contain '/'"},
     {"run_name_nul", validate("run.name=\"a\\u0000b\""), 1, "'run.name': must not contain a NUL"},
