@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
 
 #include <ATen/ops/full_like.h>
 #include <ATen/ops/zeros.h>
@@ -35,13 +34,6 @@ const std::string kStubs = SOCRATES_TEST_PLUGIN_DIR;
 void write(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
   std::ofstream(p, std::ios::binary) << text;
-}
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // A copy of the synthetic dataset (jsonl) with every row's `field` emptied.
