@@ -40,6 +40,9 @@ class Checkpointer {
   /// then it is logged and false returned.
   bool save(std::int64_t step, const std::vector<double>& losses, const std::vector<double>& eval_losses);
 
+  /// The step of the last checkpoint saved or resumed from by this process, or -1.
+  std::int64_t last_saved() const { return last_saved_; }
+
   /// Blocks until every sink has finished its uploads.
   void flush();
 

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "data/prompt_probe.hpp"
 #include "log/logging.hpp"
 #include "plugin/components.hpp"
 
@@ -60,6 +61,7 @@ void check_components(const Experiment& exp, const std::filesystem::path& run_di
     host_logger()->debug("[{}] plugin '{}' {} from {}: ok", use.slot, use.name, use.library->info().version,
                          use.library->info().path.string());
   }
+  probe_prompt_format(exp);  // e.g. an eos token the tokenizer lacks, before any run directory exists
 }
 
 }  // namespace socrates::cli

@@ -1,5 +1,6 @@
 // socrates run | resume | validate | config show
 #include <iostream>
+#include <optional>
 
 #include <cstdlib>
 
@@ -10,6 +11,7 @@
 #include "cli/run_rendezvous.hpp"
 #include "log/logging.hpp"
 #include "io/run_dir.hpp"
+#include "io/run_lock.hpp"
 #include "train/trainer.hpp"
 
 namespace socrates::cli {
@@ -88,6 +90,15 @@ int cmd_config_show(const std::vector<std::string>& args) {
   return 0;
 }
 
+// This rank's lock on the run directory (docs/checkpoints.md, "One writer per run"); says so
+// when it takes over the lock of a process that died holding it.
+static std::optional<RunLock> lock_run(const std::filesystem::path& dir) {
+  auto lock = RunLock::acquire_for_rank(dir);
+  if (lock && !lock->previous().empty())
+    host_logger()->warn("taking over the run lock left by {}, which ended without releasing it", lock->previous());
+  return lock;
+}
+
 // The end-of-training summary; the exit status (128 + signal after a SIGTERM/SIGINT stop).
 static int report(const TrainSummary& s, const std::filesystem::path& dir) {
   auto log = host_logger();
@@ -138,6 +149,7 @@ int cmd_run(const std::vector<std::string>& args) {
     reused = reuse.has_value();
     return reuse ? *reuse : create_run_dir(exp.settings().run.output_dir, exp.settings().run.name, exp.to_toml());
   });
+  const auto lock = lock_run(dir);  // before anything is written: one writer per run directory (rank 0)
   log_to_file(dir / "run.log");
   auto log = host_logger();
   if (resume == "auto" && (reused || env.rank != 0)) {
@@ -168,6 +180,7 @@ int cmd_resume(const std::vector<std::string>& args) {
     throw Error(dir.string() + " is not a run directory: it has no config.resolved.toml. Give the folder that "
                 "`socrates run` created (<output_dir>/<name>-<time>)");
   }
+  const auto lock = lock_run(dir);  // at once, before loading anything: one writer per run directory
   PluginRegistry registry = default_registry();
   if (lo.nproc_per_node > 0) {
     check_before_launch(load_experiment(config.string(), {}, registry), lo);

@@ -1,4 +1,6 @@
 // socrates generate: text from a Hugging Face model folder.
+#include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <sstream>
 
@@ -36,6 +38,27 @@ c10::ScalarType parse_dtype(const std::string& s) {
   if (s == "float16") return at::kHalf;
   throw ConfigError("--dtype must be float32, bfloat16 or float16, got '" + s + "'");
 }
+
+// The sampling flags, before anything is loaded.
+void check_sampling_flags(const SamplingParams& p) {
+  if (p.max_new_tokens < 0)
+    throw ConfigError("--max-new-tokens must be >= 0, got " + std::to_string(p.max_new_tokens));
+  if (!(std::isfinite(p.temperature) && p.temperature >= 0))
+    throw ConfigError("--temperature must be a finite number >= 0 (0 = greedy), got " + std::to_string(p.temperature));
+  if (!(p.top_p > 0 && p.top_p <= 1)) throw ConfigError("--top-p must be in (0, 1], got " + std::to_string(p.top_p));
+  if (p.top_k < 0) throw ConfigError("--top-k must be >= 0 (0 = no limit), got " + std::to_string(p.top_k));
+}
+
+// Prompt plus new tokens must fit the model's context (max_position_embeddings), so that an
+// absurd --max-new-tokens is an error, not hours of work or a huge KV cache.
+void check_context(const ModelConfig& c, std::size_t prompt_len, std::int64_t max_new_tokens) {
+  const auto n = static_cast<std::int64_t>(prompt_len);
+  if (c.max_position_embeddings > 0 && max_new_tokens > c.max_position_embeddings - n)
+    throw ConfigError("--max-new-tokens " + std::to_string(max_new_tokens) + " with a " + std::to_string(n) +
+                      "-token prompt exceeds the model's context of " + std::to_string(c.max_position_embeddings) +
+                      " tokens (max_position_embeddings); use at most " +
+                      std::to_string(std::max<std::int64_t>(0, c.max_position_embeddings - n)));
+}
 }  // namespace
 
 int cmd_generate(const std::vector<std::string>& args) {
@@ -61,6 +84,7 @@ int cmd_generate(const std::vector<std::string>& args) {
     return 0;
   }
   if (prompt.empty() == prompt_ids.empty()) throw ConfigError("generate: give exactly one of --prompt or --prompt-ids");
+  check_sampling_flags(p);
   const fs::path dir(model_dir);
   std::unique_ptr<BpeTokenizer> tok;
   if (fs::exists(dir / "tokenizer.json")) {
@@ -87,6 +111,7 @@ int cmd_generate(const std::vector<std::string>& args) {
                         std::to_string(model->config().vocab_size) + ")");
     }
   }
+  check_context(model->config(), ids.size(), p.max_new_tokens);
   p.stop_ids = model->config().eos_token_ids;
   Generation g = generate(*model, {ids}, p);
   const auto& out = g.tokens[0];

@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include <c10/util/Exception.h>
+
 #include "cli/cli.hpp"
 #include "log/logging.hpp"
 #include "socrates/error.hpp"
@@ -48,8 +50,16 @@ int main(int argc, char** argv) {
   } catch (const socrates::Error& e) {
     log->error("{}", e.what());
     return 1;
+  } catch (const c10::Error& e) {
+    // LibTorch's message without its C++ stack trace, which says nothing to a user.
+    log->error("LibTorch: {}", e.what_without_backtrace());
+    return 1;
   } catch (const std::exception& e) {
-    log->critical("unexpected error: {}", e.what());
+    log->error("{}", e.what());
+    return 1;
+  } catch (...) {
+    log->critical("an exception that is not a std::exception (it carries no message); this is a bug in a plugin "
+                  "or in socrates");
     return 3;
   }
 }

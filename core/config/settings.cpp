@@ -1,11 +1,14 @@
 #include "config/settings.hpp"
 
+#include <cmath>
 #include <cstdlib>
 
 #include <c10/util/Exception.h>
+#include <fmt/format.h>
 
 #include "config/experiment.hpp"
 #include "config/toml_value.hpp"
+#include "io/run_dir.hpp"
 #include "socrates/error.hpp"
 
 namespace fs = std::filesystem;
@@ -20,6 +23,17 @@ std::int64_t at_least(const ConfigSection& s, const char* key, std::int64_t min,
   return v;
 }
 
+std::string fmt_double(double v) { return fmt::format("{}", v); }
+
+// WORLD_SIZE from the launcher's environment; 1 when unset or not a positive number.
+std::int64_t launcher_world_size() {
+  const char* env = std::getenv("WORLD_SIZE");
+  if (!env) return 1;
+  char* end = nullptr;
+  const long long v = std::strtoll(env, &end, 10);
+  return end != env && *end == '\0' && v > 0 ? v : 1;
+}
+
 }  // namespace
 
 Partition parse_partition(const std::string& name) {
@@ -32,6 +46,7 @@ Partition parse_partition(const std::string& name) {
 RunSettings RunSettings::from(const ConfigSection& s) {
   RunSettings r;
   r.name = s.get<std::string>("name");
+  if (const std::string why = run_name_problem(r.name); !why.empty()) throw s.error("name", why);
   r.output_dir = s.get<std::string>("output_dir");
   r.seed = static_cast<std::uint64_t>(s.get<std::int64_t>("seed"));
   const std::string device = s.get<std::string>("device");
@@ -90,16 +105,28 @@ TrainingSettings TrainingSettings::from(const ConfigSection& s) {
   t.global_batch_size = at_least(s, "global_batch_size", 1, "must be at least 1");
   t.micro_batch_size = at_least(s, "micro_batch_size", 1, "must be at least 1");
   t.epochs = s.get<double>("epochs");
-  if (!(t.epochs > 0)) throw s.error("epochs", "must be > 0");
+  if (!(std::isfinite(t.epochs) && t.epochs > 0 && t.epochs <= 1e4))
+    throw s.error("epochs", "must be a number in (0, 10000], got " + fmt_double(t.epochs));
   t.max_steps = at_least(s, "max_steps", 0, "must be >= 0 (0: from epochs)");
+  if (t.max_steps > 1'000'000'000)
+    throw s.error("max_steps", "must be at most 1e9, got " + std::to_string(t.max_steps));
+  if (t.global_batch_size % t.micro_batch_size != 0)
+    throw s.error("global_batch_size", "must be a multiple of micro_batch_size x ranks, but " +
+                                           std::to_string(t.global_batch_size) + " is not a multiple of micro_batch_size " +
+                                           std::to_string(t.micro_batch_size));
+  if (const std::int64_t world = launcher_world_size(); world > 1 && t.global_batch_size % (t.micro_batch_size * world) != 0)
+    throw s.error("global_batch_size", "must be a multiple of micro_batch_size x ranks (" +
+                                           std::to_string(t.micro_batch_size) + " x " + std::to_string(world) +
+                                           " from WORLD_SIZE), got " + std::to_string(t.global_batch_size));
   t.lr = s.get<double>("lr");
-  if (!(t.lr >= 0)) throw s.error("lr", "must be >= 0");
+  if (!(std::isfinite(t.lr) && t.lr >= 0)) throw s.error("lr", "must be a finite number >= 0, got " + fmt_double(t.lr));
   t.schedule = s.get<std::string>("schedule");
   t.warmup_ratio = s.get<double>("warmup_ratio");
   if (!(t.warmup_ratio >= 0 && t.warmup_ratio <= 1)) throw s.error("warmup_ratio", "must be in [0, 1]");
   t.min_lr_ratio = s.get<double>("min_lr_ratio");
   if (!(t.min_lr_ratio >= 0 && t.min_lr_ratio <= 1)) throw s.error("min_lr_ratio", "must be in [0, 1]");
   t.max_grad_norm = s.get<double>("max_grad_norm");
+  if (std::isnan(t.max_grad_norm)) throw s.error("max_grad_norm", "must be a number, got nan");
   t.gradient_checkpointing = s.get<bool>("gradient_checkpointing");
   t.length_bucketing = s.get<bool>("length_bucketing");
   t.eval_every = at_least(s, "eval_every", 0, "must be >= 0 (0: at the end only)");
@@ -129,8 +156,9 @@ EvaluationSettings EvaluationSettings::from(const ConfigSection& e, std::uint64_
   s.predict.batch_size = e.get<std::int64_t>("batch_size");
   s.predict.max_levels = e.get<std::int64_t>("max_levels");
   s.predict.max_len = max_len;
-  if (s.predict.temperature < 0) throw e.error("temperature", "must be >= 0 (0 = greedy)");
-  if (s.predict.top_p <= 0 || s.predict.top_p > 1) throw e.error("top_p", "must be in (0, 1]");
+  if (!(std::isfinite(s.predict.temperature) && s.predict.temperature >= 0))
+    throw e.error("temperature", "must be a finite number >= 0 (0 = greedy)");
+  if (!(s.predict.top_p > 0 && s.predict.top_p <= 1)) throw e.error("top_p", "must be in (0, 1]");
   if (s.predict.max_new_tokens < 1) throw e.error("max_new_tokens", "must be at least 1");
   if (s.predict.batch_size < 1) throw e.error("batch_size", "must be at least 1");
   if (s.predict.max_levels < 2) throw e.error("max_levels", "must be at least 2");

@@ -42,6 +42,13 @@ BatchPlan plan_batches(const TokenizedSet& set, const BatchPlanOptions& o) {
   std::int64_t total = o.max_steps > 0 ? o.max_steps
                                        : static_cast<std::int64_t>(std::ceil(o.epochs * plan.steps_per_epoch));
   total = std::max<std::int64_t>(1, total);
+  // The plan holds every step's example indices; an absurd length would exhaust memory.
+  constexpr double kMaxVisits = 2e9;
+  if (static_cast<double>(total) * static_cast<double>(o.global_batch) > kMaxVisits) {
+    throw ConfigError(std::to_string(total) + " steps of global batch " + std::to_string(o.global_batch) +
+                      " visit more than 2e9 examples, which this trainer cannot plan; lower training.epochs or "
+                      "training.max_steps");
+  }
 
   std::int64_t padded = 0, slots = 0;
   std::string order_bytes;  // the global order, hashed into order_sha256

@@ -33,7 +33,8 @@ class TokenizedSet {
  public:
   /// Loads `<cache_dir>/<key>.tok` if present and valid, else tokenizes every example of
   /// `part` (in dataset order) and writes that file atomically. The key hashes the
-  /// fingerprints of dataset, format and tokenizer, the partition and max_len.
+  /// fingerprints of dataset, format and tokenizer, the partition and max_len. A cache file
+  /// that does not verify (size, checksum, offsets, number of examples) is rebuilt, with a warning.
   static TokenizedSet build(const Dataset& data, Partition part, const PromptFormat& format, const Tokenizer& tok,
                             std::int64_t max_len, const std::filesystem::path& cache_dir, spdlog::logger& log);
 
@@ -46,6 +47,7 @@ class TokenizedSet {
   const std::filesystem::path& file() const { return file_; }
 
  private:
+  std::string open(const std::filesystem::path& file, std::size_t examples);
   std::shared_ptr<const MappedFile> map_;
   std::filesystem::path file_;
   std::int64_t n_ = 0;

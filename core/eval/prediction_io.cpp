@@ -1,6 +1,10 @@
 #include "eval/prediction_io.hpp"
 
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
+
+#include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
@@ -92,6 +96,11 @@ std::vector<PredictionRow> read_predictions(const fs::path& file) {
     r.response = opt_number(j, "response", where);
     r.scale_min = opt_number(j, "scale_min", where);
     r.scale_max = opt_number(j, "scale_max", where);
+    for (const auto& [key, v] : {std::pair{"response", r.response}, {"scale_min", r.scale_min}, {"scale_max", r.scale_max}})
+      if (v && !std::isfinite(*v)) throw Error(where + ": '" + key + "' is not a finite number");
+    if (r.scale_min && r.scale_max && *r.scale_min > *r.scale_max)
+      throw Error(where + ": scale_min " + fmt::format("{}", *r.scale_min) + " > scale_max " +
+                  fmt::format("{}", *r.scale_max) + "; the scale is inverted");
     if (j.contains("prediction")) {
       const json& p = j["prediction"];
       if (p.is_number()) r.prediction = p.get<double>();
@@ -103,8 +112,11 @@ std::vector<PredictionRow> read_predictions(const fs::path& file) {
       const json& d = j["distribution"];
       if (d.is_object()) {
         for (const auto& [k, v] : d.items()) {
-          auto a = parse_answer(k);
-          if (!a) throw Error(where + ": distribution answer '" + k + "' is not a number");
+          // The key is the answer itself ("3", "2.5"), not text to parse an answer from.
+          char* end = nullptr;
+          const double value = k.empty() ? 0.0 : std::strtod(k.c_str(), &end);
+          if (k.empty() || *end != '\0') throw Error(where + ": distribution answer '" + k + "' is not a number");
+          const std::optional<double> a = value;
           r.distribution.emplace_back(*a, number(v, "distribution", where));
         }
       } else if (d.is_array()) {
@@ -117,7 +129,11 @@ std::vector<PredictionRow> read_predictions(const fs::path& file) {
       }
       double total = 0;
       for (const auto& [a, p] : r.distribution) {
-        if (p < 0) throw Error(where + ": distribution has a negative probability");
+        if (!std::isfinite(a)) throw Error(where + ": distribution answer " + fmt::format("{}", a) + " is not finite");
+        if (r.scale_min && r.scale_max && (a < *r.scale_min || a > *r.scale_max))
+          throw Error(where + ": distribution answer " + fmt::format("{}", a) + " is outside the row's scale [" +
+                      fmt::format("{}", *r.scale_min) + ", " + fmt::format("{}", *r.scale_max) + "]");
+        if (!(p >= 0) || !std::isfinite(p)) throw Error(where + ": distribution has a negative or non-finite probability");
         total += p;
       }
       if (r.distribution.empty() || total <= 0) throw Error(where + ": distribution is empty");

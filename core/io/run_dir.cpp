@@ -10,7 +10,20 @@ namespace fs = std::filesystem;
 
 namespace socrates {
 
+std::string run_name_problem(const std::string& name) {
+  if (name.empty()) return "must not be empty";
+  if (name == "." || name == "..") return "must not be \"" + name + "\"";
+  for (const char c : name) {
+    if (c == '/' || c == '\\') return "must not contain '/' or '\\' (the run directory goes inside output_dir)";
+    if (c == '\0') return "must not contain a NUL character";
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "must not contain control characters";
+  }
+  return "";
+}
+
 fs::path create_run_dir(const fs::path& out, const std::string& name, const std::string& resolved_toml) {
+  if (const std::string why = run_name_problem(name); !why.empty())
+    throw Error("run.name \"" + name + "\" " + why + "; choose a plain name such as \"quickstart\"");
   std::error_code ec;
   fs::create_directories(out, ec);
   if (ec) throw Error("cannot create output directory " + out.string() + ": " + ec.message());

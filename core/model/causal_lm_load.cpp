@@ -2,6 +2,11 @@
 // decoder linears quantised to 4 bits as they arrive, or read in bitsandbytes' 4-bit layout.
 #include <set>
 
+#include <ATen/core/Tensor.h>
+#include <ATen/ops/isfinite.h>
+#include <ATen/ops/isinf.h>
+#include <ATen/ops/isnan.h>
+
 #include "io/safetensors_model.hpp"
 #include "log/logging.hpp"
 #include "model/causal_lm.hpp"
@@ -22,6 +27,17 @@ std::map<std::string, at::Tensor> saved_4bit_pieces(const SafetensorsModel& st, 
     out.emplace(*it, st.load(*it));
   out.emplace(name, st.load(name));
   return out;
+}
+
+// Throws when a loaded weight holds NaN or infinite values: a corrupt file, a checkpoint saved
+// after training diverged, or values too large for the dtype they were converted to.
+void check_finite(const at::Tensor& t, const std::string& name, const fs::path& file, c10::ScalarType dt) {
+  if (!t.is_floating_point() || at::isfinite(t).all().item<bool>()) return;
+  const auto nans = at::isnan(t).sum().item<std::int64_t>(), infs = at::isinf(t).sum().item<std::int64_t>();
+  throw Error(file.string() + ": tensor '" + name + "' holds " + std::to_string(nans) + " NaN and " +
+              std::to_string(infs) + " infinite values (as " + std::string(c10::toString(dt)) +
+              "). The checkpoint is corrupt, was saved after training diverged, or has values too large for this "
+              "dtype; use another checkpoint (or --dtype float32 / [model] dtype = \"float32\")");
 }
 
 }  // namespace
@@ -46,7 +62,9 @@ std::unique_ptr<CausalLM> CausalLM::load(const fs::path& dir, c10::Device device
                   " but config.json implies " + c10::str(shape));
     }
     used.insert(name);
-    return st.load(name, device, dt);
+    at::Tensor t = st.load(name, device, dt);
+    check_finite(t, name, st.shard_of(name), dt);
+    return t;
   };
   const std::int64_t h = c.hidden_size;
   m->embed_ = get("model.embed_tokens.weight", {c.vocab_size, h});

@@ -1,6 +1,9 @@
 #include "plugin/plugin_library.hpp"
 
 #include "config/concerns.hpp"
+#include "plugin/plugin_path_safety.hpp"
+
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <system_error>
@@ -70,6 +73,9 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) throw fail("no such file");
   if (!std::filesystem::is_regular_file(path, ec)) throw fail("not a regular file");
+  if (!unsafe_plugins_allowed()) {
+    if (const std::string why = unsafe_plugin_path(path); !why.empty()) throw fail(why);
+  }
 
   std::shared_ptr<PluginLibrary> self(new PluginLibrary());
   try {
@@ -137,11 +143,28 @@ std::shared_ptr<PluginLibrary> PluginLibrary::load(const std::filesystem::path& 
   return self;
 }
 
+// RTLD_NOLOAD finds the library already loaded; RTLD_NODELETE marks it to stay mapped after
+// the last dlclose. The extra reference is dropped again at once.
+void PluginLibrary::pin() {
+  if (pinned_) return;
+  std::error_code ec;
+  const std::filesystem::path file = std::filesystem::absolute(info_.path, ec);  // a bare name would search LD paths
+  void* h = ::dlopen((ec ? info_.path : file).c_str(), RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+  if (!h) {
+    const char* why = ::dlerror();
+    throw PluginError(info_.path.string() + ": cannot pin the loaded plugin library (" + (why ? why : "unknown") +
+                      "); its errors could not be reported safely");
+  }
+  ::dlclose(h);
+  pinned_ = true;
+}
+
 Component* PluginLibrary::create_component(const char* concern, const PluginContext& ctx) {
   const std::string who = "plugin '" + info_.name + "' (" + info_.path.string() + ")";
   if (info_.concern != concern) {
     throw PluginError(who + " is a plugin for '" + info_.concern + "', not for '" + concern + "'");
   }
+  pin();  // before any plugin code runs: what it throws must never outlive its code
   Component* c = nullptr;
   try {
     c = desc_->create(ctx);

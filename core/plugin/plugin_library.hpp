@@ -28,6 +28,13 @@ struct PluginInfo {
 
 /// A loaded, checked plugin. Shared: every component it creates holds a reference, so the
 /// library stays mapped while anything it made is alive.
+///
+/// Once its code has run (the first `create`), the library is pinned: it stays mapped until
+/// the process exits, even after the last reference is gone. An exception a plugin throws
+/// carries its vtable, destructor and type_info in the plugin's code, and it may still be
+/// alive (unwinding, in a catch block, in a std::exception_ptr) when the components and the
+/// registry that held the library are released; unmapping then would turn the error into a
+/// SIGSEGV. A library that was only scanned and never created anything is unloaded as before.
 class PluginLibrary : public std::enable_shared_from_this<PluginLibrary> {
  public:
   /// Loads `path` with RTLD_NOW and checks, in order: that it is a loadable shared object,
@@ -38,6 +45,8 @@ class PluginLibrary : public std::enable_shared_from_this<PluginLibrary> {
   ~PluginLibrary();
 
   const PluginInfo& info() const { return info_; }
+  /// Whether the library is pinned (it has created a component, so it stays mapped until exit).
+  bool pinned() const { return pinned_; }
 
   /// Creates a component. Throws PluginError if `Interface::kConcern` is not this
   /// plugin's concern; rethrows the plugin's ConfigError unchanged and wraps other
@@ -61,10 +70,12 @@ class PluginLibrary : public std::enable_shared_from_this<PluginLibrary> {
   PluginLibrary() = default;
   Component* create_component(const char* concern, const PluginContext& ctx);
   void destroy_component(Component* c) noexcept;
+  void pin();
 
   std::unique_ptr<boost::dll::shared_library> lib_;
   const socrates_plugin_descriptor* desc_ = nullptr;
   PluginInfo info_;
+  bool pinned_ = false;
 };
 
 }  // namespace socrates

@@ -3,6 +3,8 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 
 #include "socrates/error.hpp"
@@ -124,14 +126,22 @@ std::string translate_oniguruma(std::string_view p) {
 }
 
 namespace {
+pcre2_jit_stack* jit_stack_callback(void* stack) { return static_cast<pcre2_jit_stack*>(stack); }
+
+// Per thread: match data, a JIT stack (reserved up to 64 MiB, committed as it grows) and a match
+// context, whose match limit each call sets from the length of its subject.
 struct ThreadMatchState {
   pcre2_match_data* data = nullptr;
   pcre2_jit_stack* stack = nullptr;
+  pcre2_match_context* context = nullptr;
   ThreadMatchState() {
     data = pcre2_match_data_create(32, nullptr);
-    stack = pcre2_jit_stack_create(32 * 1024, 4 * 1024 * 1024, nullptr);
+    stack = pcre2_jit_stack_create(32 * 1024, 64 * 1024 * 1024, nullptr);
+    context = pcre2_match_context_create(nullptr);
+    pcre2_jit_stack_assign(context, jit_stack_callback, stack);
   }
   ~ThreadMatchState() {
+    pcre2_match_context_free(context);
     pcre2_match_data_free(data);
     pcre2_jit_stack_free(stack);
   }
@@ -142,7 +152,14 @@ ThreadMatchState& thread_state() {
   return state;
 }
 
-pcre2_jit_stack* jit_stack_callback(void*) { return thread_state().stack; }
+// PCRE2's match limit counts backtracking points, and a pre-tokenizer pattern such as
+// `\s+(?!\S)` leaves one per character of a long run, so a fixed limit (10 million by default)
+// rejects valid long texts (10 MB of spaces). The pre-tokenizer patterns are linear, so the
+// limit grows with the text: 16 per byte, at least the default.
+std::uint32_t match_limit_for(std::size_t bytes) {
+  constexpr std::uint64_t kDefault = 10'000'000, kMax = 0xFFFFFFFFu;
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(kMax, std::max<std::uint64_t>(kDefault, 16ull * bytes)));
+}
 }  // namespace
 
 Regex::Regex(std::string_view pattern, bool literal)
@@ -161,20 +178,18 @@ Regex::Regex(std::string_view pattern, bool literal)
                                 " at offset " + std::to_string(offset) + " of '" + pattern_ + "')");
   }
   jit_ = pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE) == 0;
-  mcontext_ = pcre2_match_context_create(nullptr);
-  if (jit_) pcre2_jit_stack_assign(mcontext_, jit_stack_callback, nullptr);
 }
 
 Regex::~Regex() {
-  pcre2_match_context_free(mcontext_);
   pcre2_code_free(code_);
 }
 
 bool Regex::find(std::string_view subject, std::size_t from, std::size_t& start, std::size_t& end) const {
   ThreadMatchState& st = thread_state();
   const auto* s = reinterpret_cast<PCRE2_SPTR>(subject.data());
-  const int rc = jit_ ? pcre2_jit_match(code_, s, subject.size(), from, PCRE2_NO_UTF_CHECK, st.data, mcontext_)
-                      : pcre2_match(code_, s, subject.size(), from, PCRE2_NO_UTF_CHECK, st.data, mcontext_);
+  pcre2_set_match_limit(st.context, match_limit_for(subject.size() - std::min(from, subject.size())));
+  const int rc = jit_ ? pcre2_jit_match(code_, s, subject.size(), from, PCRE2_NO_UTF_CHECK, st.data, st.context)
+                      : pcre2_match(code_, s, subject.size(), from, PCRE2_NO_UTF_CHECK, st.data, st.context);
   if (rc == PCRE2_ERROR_NOMATCH) return false;
   if (rc < 0) {
     PCRE2_UCHAR msg[256];

@@ -8,7 +8,6 @@
 #include <string_view>
 
 struct pcre2_real_code_8;
-struct pcre2_real_match_context_8;
 
 namespace socrates::tok {
 
@@ -38,7 +37,6 @@ class Regex {
  private:
   std::string pattern_;
   pcre2_real_code_8* code_ = nullptr;
-  pcre2_real_match_context_8* mcontext_ = nullptr;
   bool jit_ = false;
 };
 

@@ -6,8 +6,11 @@
 #include <ATen/ops/zeros.h>
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "io/sha256.hpp"
 #include "log/logging.hpp"
+#include "train/divergence.hpp"
 #include "train/device_stats.hpp"
 #include "train/trainer_impl.hpp"
 
@@ -125,18 +128,27 @@ double Trainer::train_step(std::int64_t step) {
   const double global_units = std::max(1.0, units.item<double>());
   at::Tensor loss_sum = forward_backward(tb, global_units, step);
   const double grad_norm = par_->clip_grad_norm(cfg_.training.max_grad_norm);
+  if (!std::isfinite(grad_norm)) diverged(step + 1, fmt::format("the gradient norm is {}", grad_norm));  // before the update
   optimizer_->step(lr);
   for (auto& [n, p] : params_) p.mutable_grad() = at::Tensor();
   par_->after_step();
   at::Tensor ls = loss_sum.to(at::kDouble).cpu();
   par_->all_reduce_sum(ls);
   const double loss = ls.item<double>() / global_units;
+  if (!std::isfinite(loss)) diverged(step + 1, fmt::format("the training loss is {}", loss));
   summary_.losses.push_back(loss);
   if (progress_->due(step + 1)) {
     auto m = progress_->report(step + 1, loss, lr, grad_norm);
     if (metrics_) metrics_->write("train", step + 1, m);
   }
   return loss;
+}
+
+// Every rank sees the same global loss and gradient norm, so all of them stop here together.
+// The sinks finish what they hold (the last good checkpoint); nothing of this step is saved.
+void Trainer::diverged(std::int64_t step, const std::string& what) {
+  ckpt_->flush();
+  throw Error(divergence_message(step, what, cfg_.training, cfg_.model, ckpt_->last_saved(), run_dir_));
 }
 
 // A rank without a micro-batch in this step (the partial last global batch) still calls the

@@ -42,6 +42,7 @@ class Trainer {
 
   // One optimizer step (trainer_step.cpp): returns the step's loss over the global batch.
   double train_step(std::int64_t step);
+  [[noreturn]] void diverged(std::int64_t step, const std::string& what);
   // Forward and backward of this rank's micro-batches; returns the summed loss.
   // Micro-batch m of this rank is micro-batch m * world + rank of the global batch; its
   // dropout masks are seeded by (seed, step, that index), whatever the number of ranks.

@@ -154,9 +154,10 @@ TEST(PluginRegistry, UsersPluginListHasNoTestStubs) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("sft"));
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("test-")));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("throwing-")));
   PluginRegistry reg;
   reg.scan(kTestDir);
-  EXPECT_EQ(reg.names("dataset"), std::vector<std::string>{"test-dataset"});
+  EXPECT_EQ(reg.names("dataset"), (std::vector<std::string>{"test-dataset", "throwing-dataset"}));
 }
 
 TEST(TestPlugins, DatasetYieldsSyntheticRows) {
@@ -371,31 +372,87 @@ TEST(TestPlugins, EvaluatorComputesMeanAbsoluteError) {
 
 // ---------------------------------------------------------------- lifetime and create()
 
-TEST(PluginLifetime, LibraryStaysLoadedWhileAComponentLives) {
+// Whether dlclose unmaps `file` at all (it does not for e.g. STB_GNU_UNIQUE symbols).
+bool dlclose_unloads(const fs::path& file) {
+  const bool was_mapped = mapped(file.filename().string());
+  void* h = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!h) return false;
+  ::dlclose(h);
+  return !was_mapped && !mapped(file.filename().string());
+}
+
+// A library whose code has run (it created a component) is pinned: it stays mapped after the
+// component, the registry and every PluginLibrary reference are gone, because an exception it
+// threw may still be alive.
+TEST(PluginLifetime, LibraryStaysLoadedWhileAComponentLivesAndAfterItsCodeRan) {
   const fs::path file = kTestDir / "socrates_test_evaluator.so";
   const std::string name = file.filename().string();
-  // Whether dlclose unmaps this library at all (it does not for e.g. STB_GNU_UNIQUE symbols).
-  const bool was_mapped = mapped(name);
-  void* h = ::dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
-  ASSERT_NE(h, nullptr);
-  ::dlclose(h);
-  const bool dlclose_unloads = !was_mapped && !mapped(name);
+  const bool unloads = dlclose_unloads(file);
 
   std::shared_ptr<Evaluator> ev;
   {
     PluginRegistry reg = test_registry();
     auto lib = reg.find("evaluator", "test-evaluator");
     ev = lib->create<Evaluator>(context(*lib));
+    EXPECT_TRUE(lib->pinned());
   }  // registry and every PluginLibrary reference gone
   EXPECT_TRUE(mapped(name));
   std::vector<PredictionRow> rows(1);
   rows[0].response = 1, rows[0].prediction = 4;
   EXPECT_DOUBLE_EQ(ev->evaluate(rows).metrics.at("test.mae"), 3.0);
   ev.reset();
-  if (dlclose_unloads) {
-    EXPECT_FALSE(mapped(name));
-  } else {
-    GTEST_SKIP() << "dlclose does not unload " << name << " here; unload not checked";
+  EXPECT_TRUE(mapped(name)) << "a library whose code ran must stay mapped";
+  if (!unloads) GTEST_SKIP() << "dlclose does not unload " << name << " here";
+}
+
+// A library that was only scanned (its descriptor read, none of its code run) is unloaded with
+// its last reference, as before.
+TEST(PluginLifetime, ScannedButUnusedLibraryIsUnloaded) {
+  const fs::path file = kTestDir / "socrates_test_sink.so";
+  const std::string name = file.filename().string();
+  if (!dlclose_unloads(file) || mapped(name)) GTEST_SKIP() << name << " is pinned or not unloadable here";
+  {
+    auto lib = PluginLibrary::load(file);
+    EXPECT_FALSE(lib->pinned());
+    EXPECT_TRUE(mapped(name));
+  }
+  EXPECT_FALSE(mapped(name));
+}
+
+// An exception of the plugin's own class, thrown from a method, caught after the component,
+// the registry and the last PluginLibrary reference are gone: its what() and destructor still
+// run (before pinning, this was a SIGSEGV).
+TEST(PluginLifetime, ExceptionOfThePluginsOwnClassOutlivesEveryReference) {
+  for (const char* kind : {"custom", "std", "error", "config"}) {
+    std::string what;
+    try {
+      PluginRegistry reg = test_registry();
+      auto lib = reg.find("evaluator", "throwing-evaluator");
+      auto ev = lib->create<Evaluator>(context(*lib, {{"throw_in", std::string("evaluate")}, {"kind", std::string(kind)}}));
+      lib.reset();
+      ev->evaluate({});
+      ADD_FAILURE() << kind << ": evaluate did not throw";
+    } catch (const std::exception& e) {
+      what = e.what();
+    }
+    EXPECT_THAT(what, HasSubstr("throwing-evaluator threw in evaluate")) << kind;
+  }
+  std::exception_ptr kept;
+  {
+    PluginRegistry reg = test_registry();
+    auto lib = reg.find("dataset", "throwing-dataset");
+    auto ds = lib->create<Dataset>(context(*lib, {{"throw_in", std::string("prepare")}, {"kind", std::string("custom")}}));
+    try {
+      ds->prepare();
+    } catch (...) {
+      kept = std::current_exception();
+    }
+  }
+  ASSERT_TRUE(kept);
+  try {
+    std::rethrow_exception(kept);
+  } catch (const std::exception& e) {
+    EXPECT_STREQ(e.what(), "throwing-dataset threw in prepare");
   }
 }
 

@@ -1,0 +1,103 @@
+// Running the built `socrates` executable as a child with a time limit: posix_spawn (fork+exec,
+// never a bare fork after torch is loaded), stdout and stderr through files, and how it ended:
+// exit status, the signal that killed it, or the time limit.
+#pragma once
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+extern char** environ;
+
+namespace socrates::test {
+
+struct SpawnResult {
+  int status = -1;        // exit status, or -1
+  int signal = 0;         // the signal that ended it, or 0
+  bool timed_out = false; // killed by us after the time limit
+  std::string out, err;
+  std::string describe() const {
+    if (timed_out) return "timed out";
+    if (signal) return "killed by signal " + std::to_string(signal);
+    return "exit " + std::to_string(status);
+  }
+};
+
+/// Runs `socrates args...` in `scratch` (its working directory) with `env` added to this
+/// process's environment; kills it with SIGKILL after `limit`.
+inline SpawnResult spawn_socrates(const std::vector<std::string>& args, const std::filesystem::path& scratch,
+                                  std::chrono::milliseconds limit = std::chrono::seconds(30),
+                                  const std::vector<std::pair<std::string, std::string>>& env = {}) {
+  std::filesystem::create_directories(scratch);
+  const std::string out_file = (scratch / "stdout.txt").string(), err_file = (scratch / "stderr.txt").string();
+  std::vector<std::string> argv_s{SOCRATES_EXE};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_s;
+  for (char** e = environ; *e; ++e) {
+    const std::string kv = *e;
+    bool replaced = false;
+    for (const auto& [k, v] : env) replaced = replaced || kv.rfind(k + "=", 0) == 0;
+    if (!replaced) env_s.push_back(kv);
+  }
+  for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addchdir_np(&fa, scratch.c_str());
+  SpawnResult r;
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    r.err = "posix_spawn failed: " + std::to_string(rc);
+    return r;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  int st = 0;
+  for (;;) {
+    const pid_t w = ::waitpid(pid, &st, WNOHANG);
+    if (w == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &st, 0);
+      r.timed_out = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (!r.timed_out) {
+    if (WIFEXITED(st)) r.status = WEXITSTATUS(st);
+    if (WIFSIGNALED(st)) r.signal = WTERMSIG(st);
+  }
+  auto slurp = [](const std::string& f) {
+    std::ifstream in(f, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  r.out = slurp(out_file);
+  r.err = slurp(err_file);
+  return r;
+}
+
+}  // namespace socrates::test
