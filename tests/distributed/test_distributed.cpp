@@ -23,7 +23,8 @@
 
 #include <nlohmann/json.hpp>
 
-extern char** environ;
+#include "spawn_cli.hpp"
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
@@ -43,25 +44,16 @@ struct Job {
 
 // socrates <args>, output to a log file; `env` adds variables (torchrun's, for manual ranks).
 Job start(const std::vector<std::string>& args, const std::string& log_name,
-          const std::vector<std::string>& env = {}) {
+          std::vector<std::pair<std::string, std::string>> env = {}) {
   Job j;
   j.log = scratch() / (log_name + ".log");
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, j.log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  std::vector<std::string> argv_s{SOCRATES_EXE};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
-  env_s.push_back("OMP_NUM_THREADS=1");
-  env_s.insert(env_s.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  env.insert(env.begin(), {"OMP_NUM_THREADS", "1"});
+  std::vector<std::string> argv_s = socrates::test::socrates_argv(args), env_s = socrates::test::environment_with(env);
+  const std::vector<char*> argv = socrates::test::c_strings(argv_s), envp = socrates::test::c_strings(env_s);
   posix_spawn(&j.pid, SOCRATES_EXE, &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   return j;
@@ -300,8 +292,11 @@ TEST_F(Distributed, RanksThatDisagreeStopAtStartUp) {
   const std::string port = std::to_string(20000 + std::random_device{}() % 20000);
   std::vector<Job> ranks;
   for (int r = 0; r < 2; ++r) {
-    const std::vector<std::string> env{"RANK=" + std::to_string(r), "LOCAL_RANK=" + std::to_string(r), "WORLD_SIZE=2",
-                                       "MASTER_ADDR=127.0.0.1", "MASTER_PORT=" + port};
+    const std::vector<std::pair<std::string, std::string>> env{{"RANK", std::to_string(r)},
+                                                               {"LOCAL_RANK", std::to_string(r)},
+                                                               {"WORLD_SIZE", "2"},
+                                                               {"MASTER_ADDR", "127.0.0.1"},
+                                                               {"MASTER_PORT", port}};
     ranks.push_back(start(with(experiment("disagree", "ddp", 4), {"--set", r ? "training.lr=2e-3" : "training.lr=1e-3"}),
                           "disagree" + std::to_string(r), env));
   }

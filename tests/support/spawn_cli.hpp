@@ -34,6 +34,34 @@ struct SpawnResult {
   }
 };
 
+/// `socrates args...` as strings; `c_strings` gives posix_spawn its NULL-terminated view.
+inline std::vector<std::string> socrates_argv(const std::vector<std::string>& args) {
+  std::vector<std::string> v{SOCRATES_EXE};
+  v.insert(v.end(), args.begin(), args.end());
+  return v;
+}
+
+/// This process's environment with `env` set (a variable of the same name is replaced, not
+/// shadowed: getenv would return the first of two).
+inline std::vector<std::string> environment_with(const std::vector<std::pair<std::string, std::string>>& env) {
+  std::vector<std::string> out;
+  for (char** e = environ; *e; ++e) {
+    const std::string kv = *e;
+    bool replaced = false;
+    for (const auto& [k, v] : env) replaced = replaced || kv.rfind(k + "=", 0) == 0;
+    if (!replaced) out.push_back(kv);
+  }
+  for (const auto& [k, v] : env) out.push_back(k + "=" + v);
+  return out;
+}
+
+inline std::vector<char*> c_strings(std::vector<std::string>& v) {
+  std::vector<char*> out;
+  for (auto& s : v) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
 /// Runs `socrates args...` in `scratch` (its working directory) with `env` added to this
 /// process's environment; kills it with SIGKILL after `limit`.
 inline SpawnResult spawn_socrates(const std::vector<std::string>& args, const std::filesystem::path& scratch,
@@ -41,22 +69,8 @@ inline SpawnResult spawn_socrates(const std::vector<std::string>& args, const st
                                   const std::vector<std::pair<std::string, std::string>>& env = {}) {
   std::filesystem::create_directories(scratch);
   const std::string out_file = (scratch / "stdout.txt").string(), err_file = (scratch / "stderr.txt").string();
-  std::vector<std::string> argv_s{SOCRATES_EXE};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e) {
-    const std::string kv = *e;
-    bool replaced = false;
-    for (const auto& [k, v] : env) replaced = replaced || kv.rfind(k + "=", 0) == 0;
-    if (!replaced) env_s.push_back(kv);
-  }
-  for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  std::vector<std::string> argv_s = socrates_argv(args), env_s = environment_with(env);
+  const std::vector<char*> argv = c_strings(argv_s), envp = c_strings(env_s);
 
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
