@@ -16,7 +16,9 @@ export SOCRATES_BUILD_DIR=$bdir
 ENV
 source /tmp/socrates-env.sh
 export PKG_CONFIG_SYSROOT_DIR=$sysroot PKG_CONFIG_PATH=$sysroot/usr/lib/x86_64-linux-gnu/pkgconfig:$sysroot/usr/share/pkgconfig
-cmake -S "$root" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+gloo=()
+[ -f "$root/.device/gloo-headers/include/gloo/context.h" ] && gloo=(-DSOCRATES_GLOO_INCLUDE_DIR="$root/.device/gloo-headers/include")
+cmake -S "$root" -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${gloo[@]}" \
   -DCMAKE_PREFIX_PATH="$sysroot/usr;$torch_prefix" -DBoost_ROOT="$sysroot/usr" \
   -DCMAKE_INCLUDE_PATH="$sysroot/usr/include" -DCMAKE_LIBRARY_PATH="$sysroot/usr/lib/x86_64-linux-gnu" \
   -DPKG_CONFIG_USE_CMAKE_PREFIX_PATH=ON -DSOCRATES_FIXTURES_DIR="$root/.device/fixtures" > "$bdir.configure.log" 2>&1 \

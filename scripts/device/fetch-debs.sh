@@ -11,4 +11,6 @@ pkgs=(libtomlplusplus-dev libtomlplusplus3 libboost1.74-dev libboost-program-opt
 for p in "${pkgs[@]}"; do
   ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download "$p" >/dev/null
 done
-du -sh .
+# Gloo's headers for the ddp and zero2 plugins (nothing can be fetched on the GPU machine).
+"$root/scripts/fetch-gloo-headers.sh" "$root/.device/gloo-headers" >/dev/null
+du -sh "$root/.device"

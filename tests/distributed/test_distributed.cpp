@@ -22,6 +22,7 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <torch/cuda.h>
 
 #include "spawn_cli.hpp"
 
@@ -199,6 +200,25 @@ TEST_F(Distributed, DdpAndZero2TrainLikeOneProcess) {
 }
 
 // 2 -> 3 -> 1 ranks (zero2) and 1 -> 2 (ddp), each leg ended by SIGKILL after a checkpoint.
+// ddp and zero2 on one GPU (the multi-GPU runs are issue 16's) train like `single` on the same
+// device; at one rank they call no collective (test_comm runs NCCL's at world size 1).
+TEST_F(Distributed, DdpAndZero2OnOneGpuTrainLikeSingle) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const std::vector<std::string> cuda{"--set", "run.device=cuda"};
+  const Job ref_job = start(with(experiment("cuda-single", "single", 12), cuda), "cuda-single");
+  ASSERT_EQ(finish(ref_job), 0) << read(ref_job.log);
+  const std::vector<double> ref = losses("cuda-single");
+  ASSERT_EQ(ref.size(), 12u);
+  for (const std::string plugin : {"ddp", "zero2"}) {
+    const std::string name = "cuda-" + plugin;
+    const Job j = start(with(experiment(name, plugin, 12), with(cuda, {"--set", "parallelism.backend=nccl"})), name);
+    ASSERT_EQ(finish(j), 0) << read(j.log);
+    const std::vector<double> got = losses(name);
+    ASSERT_EQ(got.size(), ref.size()) << name;
+    for (std::size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(got[i], ref[i], 1e-4 * std::abs(ref[i])) << name << ", step " << i + 1;
+  }
+}
+
 TEST_F(Distributed, ResumesOnAnyNumberOfRanksAfterSigkill) {
   const auto& ref = reference();
   // Leg 1: 2 ranks; rank 1 is killed after checkpoint 4. The job ends in bounded time.
