@@ -1,6 +1,6 @@
 // GPU checks on every model fixture (skipped without CUDA; run on the GPU machine):
-// fp32 CUDA logits match transformers like CPU; bf16 CUDA logits stay within bf16
-// tolerance of the fp32 reference; greedy generation on CUDA matches.
+// fp32 CUDA logits match transformers like CPU, and greedy generation on CUDA matches.
+// bf16 (CPU and CUDA) is test_model_bf16.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -11,7 +11,6 @@
 #include "generate/generation.hpp"
 #include "io/safetensors_model.hpp"
 #include "model/causal_lm.hpp"
-#include "model/loss.hpp"
 
 namespace fs = std::filesystem;
 using namespace socrates;
@@ -38,22 +37,6 @@ TEST_P(ModelGpu, Float32LogitsMatchTransformers) {
   at::NoGradGuard g;
   auto m = CausalLM::load(GetParam() / "model", c10::Device("cuda"), at::kFloat);
   EXPECT_LE(rel_error(m->logits(m->forward(ref("input_ids"))), ref("base_logits")), 1e-4);
-}
-
-TEST_P(ModelGpu, Bfloat16LogitsWithinBfloat16Tolerance) {
-  at::NoGradGuard g;
-  auto m = CausalLM::load(GetParam() / "model", c10::Device("cuda"), at::kBFloat16);
-  at::Tensor hidden = m->forward(ref("input_ids"));
-  at::Tensor logits = m->logits(hidden).to(at::kFloat).cpu();
-  at::Tensor want = ref("base_logits");
-  const double err = rel_error(logits, want);
-  std::cout << "[ bf16 ] max|diff|/max|ref| = " << err << "\n";
-  EXPECT_LE(err, 3e-2);  // bf16 keeps 8 bits of mantissa: ~4e-3 per rounding, a few layers deep
-  const double agree = (logits.argmax(-1) == want.argmax(-1)).to(at::kFloat).mean().item<double>();
-  EXPECT_GE(agree, 0.9) << "argmax agreement " << agree;
-  LossSum l = causal_lm_loss(*m, hidden, ref("labels"));
-  const double loss = l.sum.item<double>() / static_cast<double>(l.tokens);
-  EXPECT_NEAR(loss, ref("base_loss").item<double>(), 2e-2 * ref("base_loss").item<double>());
 }
 
 TEST_P(ModelGpu, GreedyGenerationMatches) {
