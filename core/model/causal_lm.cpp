@@ -15,6 +15,7 @@
 #include <ATen/ops/zeros.h>
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "model/device_copy.hpp"
 #include "model/recompute.hpp"
 #include "model/rope.hpp"
 #include "socrates/error.hpp"
@@ -166,7 +167,7 @@ at::Tensor CausalLM::layer_forward(std::size_t i, const at::Tensor& x, const at:
 at::Tensor CausalLM::forward(const at::Tensor& input_ids, const ForwardOptions& opts) const {
   const std::int64_t B = input_ids.size(0), T = input_ids.size(1);
   const std::int64_t past = opts.cache ? opts.cache->length : 0;
-  at::Tensor ids = input_ids.to(device_);
+  at::Tensor ids = to_device_async(input_ids, device_);
   at::Tensor positions = opts.positions.defined()
                              ? opts.positions.to(device_)
                              : at::arange(past, past + T, at::TensorOptions().dtype(at::kLong).device(device_))

@@ -10,6 +10,7 @@
 
 #include "io/sha256.hpp"
 #include "log/logging.hpp"
+#include "model/device_copy.hpp"
 #include "train/divergence.hpp"
 #include "train/device_stats.hpp"
 #include "train/trainer_impl.hpp"
@@ -126,15 +127,15 @@ double Trainer::train_step(std::int64_t step) {
   at::Tensor units = at::scalar_tensor(local_units, at::kDouble);
   par_->all_reduce_sum(units);
   const double global_units = std::max(1.0, units.item<double>());
-  at::Tensor loss_sum = forward_backward(tb, global_units, step);
+  at::Tensor loss_sum = forward_backward(tb, global_units, step).to(at::kDouble);
+  par_->all_reduce_sum(loss_sum);
+  PendingScalar pending_loss(loss_sum);  // reaches the host during the norm's own sync
   const double grad_norm = par_->clip_grad_norm(cfg_.training.max_grad_norm);
   if (!std::isfinite(grad_norm)) diverged(step + 1, fmt::format("the gradient norm is {}", grad_norm));  // before the update
   optimizer_->step(lr);
   for (auto& [n, p] : params_) p.mutable_grad() = at::Tensor();
   par_->after_step();
-  at::Tensor ls = loss_sum.to(at::kDouble).cpu();
-  par_->all_reduce_sum(ls);
-  const double loss = ls.item<double>() / global_units;
+  const double loss = pending_loss.get() / global_units;
   if (!std::isfinite(loss)) diverged(step + 1, fmt::format("the training loss is {}", loss));
   summary_.losses.push_back(loss);
   if (progress_->due(step + 1)) {
