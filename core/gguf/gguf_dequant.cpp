@@ -1,9 +1,9 @@
 #include "gguf/gguf_dequant.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <stdexcept>
 
-#include <ATen/Parallel.h>
 #include <ATen/ops/empty.h>
 #include <c10/util/Half.h>
 
@@ -89,10 +89,12 @@ at::Tensor dequantize(const GgufFile& file, const TensorInfo& t) {
   const std::uint64_t row_bytes = row / layout->block * layout->bytes;
   const std::byte* src = file.tensor_data(t);
   float* dst = out.data_ptr<float>();
-  at::parallel_for(0, static_cast<std::int64_t>(rows), 64, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t r = begin; r < end; ++r)
-      dequantize_row(t.type, src + static_cast<std::uint64_t>(r) * row_bytes, dst + static_cast<std::uint64_t>(r) * row, row);
-  });
+  // One thread: decoding runs at memory speed, and OpenMP workers only spin on a busy machine.
+  for (std::uint64_t r = 0; r < rows; ++r) dequantize_row(t.type, src + r * row_bytes, dst + r * row, row);
+  for (std::uint64_t i = 0; i < rows * row; ++i)
+    if (!std::isfinite(dst[i]))
+      file.fail("tensor '" + t.name + "' holds a value that is not finite (at index " + std::to_string(i) +
+                "); the file is corrupt: download it again");
   return out;
 }
 
