@@ -19,7 +19,7 @@ using namespace socrates;
 namespace {
 
 fs::path model_dir() {
-  if (const char* d = std::getenv("SOCRATES_REAL_MODEL_DIR")) return d;
+  if (const char* d = std::getenv("SOCRATES_REAL_MODEL_DIR"); d && *d) return d;
   return fs::path(SOCRATES_SOURCE_DIR) / ".cache/models/SmolLM2-135M-Instruct";
 }
 
