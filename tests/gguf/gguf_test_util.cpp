@@ -13,12 +13,25 @@ using socrates::testing::GgufWriter;
 
 namespace socrates::gguf_test {
 
+namespace {
+// Removes the scratch folders when the test program ends.
+struct ScratchFolders {
+  std::vector<fs::path> dirs;
+  ~ScratchFolders() {
+    std::error_code ec;
+    for (const auto& d : dirs) fs::remove_all(d, ec);
+  }
+};
+}  // namespace
+
 fs::path fresh_dir(const std::string& tag) {
   static int n = 0;
+  static ScratchFolders scratch;
   fs::path d = fs::temp_directory_path() /
                ("socrates-gguf-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
   fs::remove_all(d);
   fs::create_directories(d);
+  scratch.dirs.push_back(d);
   return d;
 }
 
