@@ -10,8 +10,8 @@ namespace socrates::cli {
 int cmd_import_gguf(const std::vector<std::string>& args) {
   std::string file, out, dtype;
   po::options_description opts("options");
-  opts.add_options()("file", po::value<std::string>(&file)->required(), "GGUF model file (llama, qwen2)")(
-      "out", po::value<std::string>(&out)->required(), "folder to write (must not exist or be empty)")(
+  opts.add_options()("file", po::value<std::string>(&file), "GGUF model file (llama, qwen2)")(
+      "out", po::value<std::string>(&out), "folder to write (must not exist or be empty)")(
       "dtype", po::value<std::string>(&dtype)->default_value("bfloat16"),
       "bfloat16|float32|float16: the dtype of model.safetensors (float32 keeps ggml's dequantised values exactly)")(
       "skip-tokenizer", "write no tokenizer.json/tokenizer_config.json (for a tokenizer the import cannot rebuild)");
@@ -20,6 +20,8 @@ int cmd_import_gguf(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse(args, opts, pos, vm, "socrates import gguf FILE OUT_DIR [--dtype bfloat16|float32|float16] [--skip-tokenizer]"))
     return 0;
+  if (file.empty() || out.empty())
+    throw ConfigError("import gguf: give the GGUF file and the folder to write: socrates import gguf FILE OUT_DIR");
   gguf::ImportOptions o;
   if (dtype == "bfloat16") o.dtype = at::kBFloat16;
   else if (dtype == "float32") o.dtype = at::kFloat;
