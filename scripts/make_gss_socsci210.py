@@ -22,6 +22,7 @@ Output (the layout plugins/dataset/socsci210 reads):
     metadata/condition_mapping.json     the same split as "STUDY:1" units
     metadata/task_mapping.json          the same split as "STUDY:1" units
     metadata/items.json                 study id -> GSS variable, wording, split, answer counts
+    baselines/*.jsonl                   reference predictors on the test items (socrates score input)
     MANIFEST.json                       inputs, options, row counts and the sha256 of every file
     SUMMARY.md                          the summary printed at the end
 
@@ -290,8 +291,18 @@ def draw(rng, dist):
     return LEVELS[-1]
 
 
+BASELINES = {  # file name under baselines/ -> the predictor's name in the summary
+    "uniform": "uniform guess",
+    "seen-items": "seen-item answers",
+    "seen-items-by-group": "seen-item answers by party x ideology",
+    "oracle-by-group": "oracle: this item's answers by party x ideology",
+}
+BOOTSTRAP = "human bootstrap bound"
+
+
 def references(rows, seen, unseen, seed: int, bootstrap_samples: int = 200):
-    """Study-averaged W1 and accuracy of simple predictors on the unseen (test) items."""
+    """Study-averaged W1 and accuracy of simple predictors on the unseen (test) items, and
+    their predictions as `socrates score` input rows ({baseline file stem: [rows]})."""
     by_study = {}
     for r in rows:
         by_study.setdefault(r["study_id"], []).append(r)
@@ -303,9 +314,15 @@ def references(rows, seen, unseen, seed: int, bootstrap_samples: int = 200):
             d = pooled_group.setdefault(group(r), {})
             d[r["response"]] = d.get(r["response"], 0) + 1
     rng = random.Random(seed)
-    out = {k: {"w1": [], "accuracy": []} for k in
-           ("uniform guess", "seen-item answers", "seen-item answers by party x ideology",
-            "oracle: this item's answers by party x ideology", "human bootstrap bound")}
+    out = {k: {"w1": [], "accuracy": []} for k in list(BASELINES.values()) + [BOOTSTRAP]}
+    predictions = {k: [] for k in BASELINES}
+
+    def score_row(r, **answer):
+        return {"study_id": r["study_id"], "condition_num": r["condition_num"], "task_num": r["task_num"],
+                "participant": r["participant"], "response": r["response"], **answer,
+                "scale_min": LEVELS[0], "scale_max": LEVELS[-1],
+                "demographic": {k: v for k, v in r["demographic"].items() if v is not None}}
+
     for s in unseen:
         rs = by_study.get(s, [])
         if not rs:
@@ -320,22 +337,24 @@ def references(rows, seen, unseen, seed: int, bootstrap_samples: int = 200):
         out["uniform guess"]["w1"].append(w1(hc, {1: 1, 2: 1, 3: 1}, lo, hi))
         out["uniform guess"]["accuracy"].append(
             1 - sum(abs(clip(u, lo, hi) - h) for h in human for u in LEVELS) / (3 * width * len(human)) if width else 1.0)
+        predictions["uniform"] += [score_row(r, distribution={str(k): 1 / 3 for k in LEVELS}) for r in rs]
         item_group = {}
         for r in rs:
             d = item_group.setdefault(group(r), {})
             d[r["response"]] = d.get(r["response"], 0) + 1
-        for name, dist_of in (("seen-item answers", lambda r: pooled),
-                              ("seen-item answers by party x ideology", lambda r: pooled_group.get(group(r), pooled)),
-                              ("oracle: this item's answers by party x ideology", lambda r: item_group[group(r)])):
+        for stem, dist_of in (("seen-items", lambda r: pooled),
+                              ("seen-items-by-group", lambda r: pooled_group.get(group(r), pooled)),
+                              ("oracle-by-group", lambda r: item_group[group(r)])):
             preds = [draw(rng, dist_of(r)) for r in rs]
-            out[name]["w1"].append(w1(hc, counts(clip(p, lo, hi) for p in preds), lo, hi))
-            out[name]["accuracy"].append(acc(preds))
+            out[BASELINES[stem]]["w1"].append(w1(hc, counts(clip(p, lo, hi) for p in preds), lo, hi))
+            out[BASELINES[stem]]["accuracy"].append(acc(preds))
+            predictions[stem] += [score_row(r, prediction=p) for r, p in zip(rs, preds)]
         boot = 0.0
         for _ in range(bootstrap_samples):
             boot += w1(hc, counts(rng.choices(human, k=len(human))), lo, hi)
-        out["human bootstrap bound"]["w1"].append(boot / max(1, bootstrap_samples))
+        out[BOOTSTRAP]["w1"].append(boot / max(1, bootstrap_samples))
     mean = lambda xs: sum(xs) / len(xs) if xs else float("nan")  # noqa: E731
-    return {k: {m: mean(v[m]) for m in v} for k, v in out.items()}
+    return {k: {m: mean(v[m]) for m in v} for k, v in out.items()}, predictions
 
 
 def summary_text(rows, seen, unseen, dropped, n_people, seed, refs) -> str:
@@ -364,7 +383,9 @@ def summary_text(rows, seen, unseen, dropped, n_people, seed, refs) -> str:
         acc = "-" if m["accuracy"] != m["accuracy"] else f"{m['accuracy']:.3f}"
         lines.append(f"| {name} | {m['w1']:.4f} | {acc} |")
     lines += ["", "The oracle uses the test answers themselves (an upper reference, not a baseline a model could "
-              "reach without them); the 'seen-item' predictors use only the seen items' answers."]
+              "reach without them); the 'seen-item' predictors use only the answers to the 13 seen items "
+              "(pooled, or pooled within the respondent's party x ideology group). Their predictions are in "
+              "baselines/*.jsonl, for `socrates score --predictions FILE --config EXPERIMENT.toml`."]
     return "\n".join(lines) + "\n"
 
 
@@ -473,7 +494,7 @@ def main(argv=None):
 
     seen, unseen = split_studies(args.seed, args.unseen)
     rows, dropped, n_people = build_rows(df, seen, unseen, args.respondents, args.seed)
-    refs = references(rows, seen, unseen, args.seed)
+    refs, baseline_rows = references(rows, seen, unseen, args.seed)
     summary = summary_text(rows, seen, unseen, dropped, n_people, args.seed, refs)
     items_meta = [{"study_id": s, "gss_variable": var, "wording": item, "wording_version_y": alt,
                    "split": "unseen" if s in unseen else "seen",
@@ -485,6 +506,11 @@ def main(argv=None):
     tmp = Path(tempfile.mkdtemp(prefix=out.name + ".tmp-", dir=out.parent))
     try:
         write_outputs(tmp, rows, seen, unseen, formats, items_meta)
+        (tmp / "baselines").mkdir()
+        for stem, brows in baseline_rows.items():
+            with open(tmp / "baselines" / f"{stem}.jsonl", "w", encoding="utf-8", newline="\n") as f:
+                for r in brows:
+                    f.write(row_line(r) + "\n")
         (tmp / "SUMMARY.md").write_text(summary, encoding="utf-8")
         files = file_table(tmp)
         digest = rows_digest(rows)
@@ -500,7 +526,10 @@ def main(argv=None):
                              "unseen": sum(1 for r in rows if r["study_id"] in unseen)},
                     "rows_sha256": digest,
                     "respondents": n_people, "studies": {"seen": seen, "unseen": unseen},
-                    "missing_answers": dropped, "files": files}
+                    "missing_answers": dropped,
+                    "references": {name: {m: (None if v != v else v) for m, v in ms.items()} for name, ms in refs.items()},
+                    "baselines": {stem: f"baselines/{stem}.jsonl" for stem in BASELINES},
+                    "files": files}
         dump_json(tmp / "MANIFEST.json", manifest)
         problems = verify(tmp, manifest)
         if problems:
