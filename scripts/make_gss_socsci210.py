@@ -88,7 +88,7 @@ ITEMS = [
     ("natrace", "Improving the conditions of Blacks", "Assistance to blacks"),
     ("natarms", "The military, armaments and defense", "National defense"),
     ("nataid", "Foreign aid", "Assistance to other countries"),
-    ("natfare", "Welfare", "Assistance for the poor"),
+    ("natfare", "Welfare", "Assistance to the poor"),
     ("natroad", "Highways and bridges", None),
     ("natsoc", "Social Security", None),
     ("natmass", "Mass transportation", None),
