@@ -140,7 +140,7 @@ class GssConverter(unittest.TestCase):
         self.assertIn("wrote", rebuilt.stdout)
         self.assertEqual(json.loads((copy / "MANIFEST.json").read_text())["files"], self.manifest["files"])
 
-    def test_other_options_give_another_folder_content(self):
+    def test_seed_and_unseen_options_and_parquet_only_default(self):
         out = self.work / "seed7"
         convert(out, "--seed", "7", "--unseen", "4")
         m = json.loads((out / "metadata" / "participant_mapping.json").read_text())
