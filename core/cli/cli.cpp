@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "data/prompt_probe.hpp"
+#include "log/live_status.hpp"
 #include "log/logging.hpp"
 #include "plugin/components.hpp"
 
@@ -36,7 +37,9 @@ const std::vector<Command>& commands() {
 bool parse(const std::vector<std::string>& args, po::options_description& opts,
            const po::positional_options_description& positional, po::variables_map& vm, const std::string& usage) {
   opts.add_options()("help,h", "show this help")(
-      "log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error|critical|off");
+      "log-level", po::value<std::string>()->default_value("info"), "trace|debug|info|warn|error|critical|off")(
+      "log-format", po::value<std::string>()->default_value("auto"),
+      "auto (a live progress line on a terminal) | plain (log lines only)");
   po::store(po::command_line_parser(args).options(opts).positional(positional).run(), vm);
   if (vm.count("help")) {
     std::cout << "usage: " << usage << "\n\n" << opts << "\n";
@@ -44,6 +47,7 @@ bool parse(const std::vector<std::string>& args, po::options_description& opts,
   }
   po::notify(vm);
   set_log_level(vm["log-level"].as<std::string>());
+  set_log_format(vm["log-format"].as<std::string>());
   return true;
 }
 

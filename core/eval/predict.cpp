@@ -10,6 +10,7 @@
 #include "eval/answer_parse.hpp"
 #include "eval/option_scoring.hpp"
 #include "generate/generation.hpp"
+#include "log/live_status.hpp"
 #include "log/logging.hpp"
 #include "socrates/error.hpp"
 
@@ -97,7 +98,15 @@ class Progress {
   void add(std::size_t n) {
     done_ += n;
     const auto now = Clock::now();
-    if (now - last_ < std::chrono::seconds(10) || done_ == total_) return;
+    const double rate = static_cast<double>(done_) / std::max(1e-9, std::chrono::duration<double>(now - start_).count());
+    if (done_ == total_) {
+      live_status_clear();
+      return;
+    }
+    live_status(fmt::format("predict {} {}/{} rows | {:.1f} rows/s | ETA {}",
+                            progress_bar(static_cast<double>(done_) / static_cast<double>(total_)), done_, total_, rate,
+                            duration_text(static_cast<double>(total_ - done_) / std::max(1e-9, rate))));
+    if (now - last_ < std::chrono::seconds(10)) return;
     last_ = now;
     const double s = std::chrono::duration<double>(now - start_).count();
     host_logger()->info("predict: {}/{} rows, {:.1f} rows/s, ETA {:.0f} s", done_, total_, done_ / s,

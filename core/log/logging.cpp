@@ -6,6 +6,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "log/live_status_sink.hpp"
 #include "socrates/error.hpp"
 
 namespace socrates {
@@ -16,7 +17,7 @@ std::string g_rank_prefix;  // "[rank 1] " in a job of several ranks
 
 std::shared_ptr<spdlog::logger> host_logger() {
   static std::shared_ptr<spdlog::logger> logger = [] {
-    auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+    auto console = std::make_shared<LiveStatusSink>(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
     console->set_pattern("%^[%H:%M:%S %L]%$ %v");
     auto l = std::make_shared<spdlog::logger>("socrates", console);
     l->set_level(spdlog::level::info);
@@ -46,6 +47,7 @@ void set_log_level(std::string_view level) {
 void set_log_rank(int rank, int world) {
   if (world <= 1) return;
   g_rank_prefix = "[rank " + std::to_string(rank) + "] ";
+  LiveStatus::instance().console_rank = rank == 0;
   auto& l = *host_logger();
   l.sinks().front()->set_pattern("%^[%H:%M:%S %L]%$ " + g_rank_prefix + "%v");
   if (rank != 0) l.sinks().front()->set_level(std::max(l.sinks().front()->level(), spdlog::level::err));

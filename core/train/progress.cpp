@@ -4,18 +4,12 @@
 
 #include <fmt/format.h>
 
+#include "log/live_status.hpp"
 #include "log/logging.hpp"
 #include "train/device_stats.hpp"
 
 namespace socrates {
 
-namespace {
-std::string duration_text(double s) {
-  if (s < 60) return fmt::format("{:.0f}s", s);
-  if (s < 3600) return fmt::format("{}m{:02d}s", static_cast<int>(s / 60), static_cast<int>(s) % 60);
-  return fmt::format("{}h{:02d}m", static_cast<int>(s / 3600), static_cast<int>(s / 60) % 60);
-}
-}  // namespace
 
 Progress::Progress(c10::Device device, std::int64_t total_steps, std::int64_t first_step, std::int64_t log_every,
                    double flops_per_token, int world)
@@ -54,6 +48,21 @@ std::map<std::string, double> Progress::report(std::int64_t step, double loss, d
   window_start_ = now;
   window_tokens_ = 0;
   return m;
+}
+
+void Progress::tick(std::int64_t step, double loss) {
+  if (!live_status_enabled()) return;
+  const double elapsed = elapsed_seconds();
+  const double tps = static_cast<double>(run_tokens_) * world_ / std::max(1e-9, elapsed);
+  const double eta = elapsed / static_cast<double>(step - first_) * static_cast<double>(total_ - step);
+  std::string gpu;
+  if (peak_ > 0)
+    gpu = fmt::format(" | MFU {:.1f}% | mem {:.1f} GiB", 100 * tps / world_ * flops_per_token_ / peak_,
+                      peak_memory_gib(device_));
+  live_status(fmt::format("train {} step {}/{} | loss {:.4f} | {:.0f} tok/s{} | ETA {}",
+                          progress_bar(static_cast<double>(step) / static_cast<double>(total_)), step, total_, loss, tps,
+                          gpu, duration_text(eta)),
+              step == total_);
 }
 
 }  // namespace socrates

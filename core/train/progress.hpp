@@ -1,5 +1,5 @@
 // Progress lines and train metrics: loss, lr, grad norm, tokens/s, ETA, and on GPUs MFU and
-// peak memory, every log_every steps.
+// peak memory, every log_every steps; on a terminal also a live status line every step.
 #pragma once
 
 #include <chrono>
@@ -17,10 +17,15 @@ class Progress {
   Progress(c10::Device device, std::int64_t total_steps, std::int64_t first_step, std::int64_t log_every,
            double flops_per_token, int world);
 
-  void add_tokens(std::int64_t tokens) { window_tokens_ += tokens; }
+  void add_tokens(std::int64_t tokens) {
+    window_tokens_ += tokens;
+    run_tokens_ += tokens;
+  }
   bool due(std::int64_t step) const;  // after step `step` (1-based count)
   /// Logs step `step` and returns its train metrics; restarts the throughput window.
   std::map<std::string, double> report(std::int64_t step, double loss, double lr, double grad_norm);
+  /// The live status line after every step (on a terminal; see log/live_status.hpp).
+  void tick(std::int64_t step, double loss);
   double elapsed_seconds() const;
 
  private:
@@ -30,7 +35,7 @@ class Progress {
   double flops_per_token_, peak_;
   int world_;
   Clock::time_point start_, window_start_;
-  std::int64_t window_tokens_ = 0;
+  std::int64_t window_tokens_ = 0, run_tokens_ = 0;
 };
 
 }  // namespace socrates

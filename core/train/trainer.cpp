@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "io/sha256.hpp"
+#include "log/live_status.hpp"
 #include "log/logging.hpp"
 #include "model/device_copy.hpp"
 #include "train/divergence.hpp"
@@ -67,6 +68,7 @@ TrainSummary Trainer::fit() {
       return summary_;
     }
   }
+  live_status_clear();
   finish();
   return summary_;
 }
@@ -138,6 +140,7 @@ double Trainer::train_step(std::int64_t step) {
   const double loss = pending_loss.get() / global_units;
   if (!std::isfinite(loss)) diverged(step + 1, fmt::format("the training loss is {}", loss));
   summary_.losses.push_back(loss);
+  progress_->tick(step + 1, loss);
   if (progress_->due(step + 1)) {
     auto m = progress_->report(step + 1, loss, lr, grad_norm);
     if (metrics_) metrics_->write("train", step + 1, m);

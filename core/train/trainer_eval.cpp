@@ -2,10 +2,12 @@
 // generations, and the end of training.
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/scalar_tensor.h>
+#include <ATen/ops/zeros.h>
 #include <fmt/format.h>
 
 #include "eval/report.hpp"
 #include "generate/generation.hpp"
+#include "log/live_status.hpp"
 #include "log/logging.hpp"
 #include "train/device_stats.hpp"
 #include "model/loss.hpp"
@@ -27,16 +29,21 @@ double Trainer::validation_loss(std::int64_t* tokens_out) {
   for (std::size_t i = static_cast<std::size_t>(par_->rank()); i < n; i += static_cast<std::size_t>(par_->world_size()))
     idx.push_back(i);
   std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return set.length(a) < set.length(b); });
-  double sum = 0, tokens = 0;
+  // The sum stays on the device: one wait at the end, not one per batch.
+  at::Tensor t = at::zeros({}, at::TensorOptions().dtype(at::kDouble).device(cfg_.run.device));
+  double tokens = 0;
   for (std::size_t s = 0; s < idx.size(); s += static_cast<std::size_t>(micro)) {
     std::vector<std::size_t> mb(idx.begin() + static_cast<std::ptrdiff_t>(s),
                                 idx.begin() + static_cast<std::ptrdiff_t>(std::min(idx.size(), s + micro)));
     MicroBatch b = collate(set, mb, pad_id_);
     LossSum l = causal_lm_loss(*model_, model_->forward(b.input_ids), b.labels);
-    sum += l.sum.item<double>();
+    t.add_(l.sum.to(at::kDouble));
     tokens += static_cast<double>(l.tokens);
+    live_status(fmt::format("validation loss {} {}/{} examples", progress_bar(double(s + mb.size()) / double(idx.size())),
+                            s + mb.size(), idx.size()));
   }
-  at::Tensor t = at::scalar_tensor(sum, at::kDouble), k = at::scalar_tensor(tokens, at::kDouble);
+  live_status_clear();
+  at::Tensor k = at::scalar_tensor(tokens, at::kDouble);
   par_->all_reduce_sum(t);
   par_->all_reduce_sum(k);
   *tokens_out = static_cast<std::int64_t>(k.item<double>());
