@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "log/live_status.hpp"
+#include "socrates/error.hpp"
 #include "spawn_cli.hpp"
 
 namespace fs = std::filesystem;
@@ -93,7 +94,7 @@ TEST_F(LiveStatus, ATerminalGetsOneLineRedrawnInPlace) {
   EXPECT_THAT(out, testing::HasSubstr("ETA"));
   // The periodic log lines are still there, each at the start of a line: the status line is
   // erased before every one of them (the colour code, if any, comes first).
-  const std::regex header("(\x1b\\[[0-9;]*m)?\\[\\d\\d:\\d\\d:\\d\\d [A-Z]\\]");
+  const std::regex header("(\x1b\\[[0-9;]*m)*\\[\\d\\d:\\d\\d:\\d\\d [A-Z]\\]");
   int lines = 0;
   for (auto it = std::sregex_iterator(out.begin(), out.end(), header); it != std::sregex_iterator(); ++it, ++lines) {
     const auto at = static_cast<std::size_t>(it->position());
