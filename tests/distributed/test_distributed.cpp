@@ -201,7 +201,8 @@ TEST_F(Distributed, DdpAndZero2TrainLikeOneProcess) {
 
 // 2 -> 3 -> 1 ranks (zero2) and 1 -> 2 (ddp), each leg ended by SIGKILL after a checkpoint.
 // ddp and zero2 on one GPU (the multi-GPU runs are issue 16's) train like `single` on the same
-// device; at one rank they call no collective (test_comm runs NCCL's at world size 1).
+// device over NCCL at world size 1 (the gradients need no reduction at one rank; test_comm
+// runs every collective there).
 TEST_F(Distributed, DdpAndZero2OnOneGpuTrainLikeSingle) {
   if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
   const std::vector<std::string> cuda{"--set", "run.device=cuda"};
@@ -213,6 +214,8 @@ TEST_F(Distributed, DdpAndZero2OnOneGpuTrainLikeSingle) {
     const std::string name = "cuda-" + plugin;
     const Job j = start(with(experiment(name, plugin, 12), with(cuda, {"--set", "parallelism.backend=nccl"})), name);
     ASSERT_EQ(finish(j), 0) << read(j.log);
+    // The trainer's own collectives (the global token count, the loss) went through NCCL.
+    EXPECT_THAT(read(run_dir(name) / "run.log"), testing::HasSubstr("1 ranks connected over nccl")) << name;
     const std::vector<double> got = losses(name);
     ASSERT_EQ(got.size(), ref.size()) << name;
     for (std::size_t i = 0; i < ref.size(); ++i) EXPECT_NEAR(got[i], ref[i], 1e-4 * std::abs(ref[i])) << name << ", step " << i + 1;
