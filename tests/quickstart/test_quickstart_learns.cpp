@@ -2,8 +2,8 @@
 // experiments/quickstart.toml` runs as a child process, shortened (fewer epochs, no evaluation
 // during training), and its final report (<run>/eval/final-test-distribution/report.json) must
 // show a tuned W1 on the test split (the unseen studies of data/synthetic-socsci210) below the
-// uniform guess and below the base model, each by a margin, with the answer distributions
-// depending on the prompt.
+// uniform guess and below the base model, each by a margin, and answers that follow the
+// prompt (their correlation with the human answers).
 //
 // It fails when training does not transfer: for example with
 //   SOCRATES_QUICKSTART_TEST_SET="training.lr=1e-9" build/bin/test_quickstart
@@ -13,10 +13,12 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
-#include <map>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -81,26 +83,33 @@ TEST(Quickstart, TunedModelBeatsUniformAndBaseOnUnseenStudies) {
   EXPECT_LT(tuned, uniform - kMargin) << report;
   EXPECT_EQ(j.at("model").at("mode"), "distribution");
 
-  // The answers depend on the prompt: on one scale, the tuned model's expected answers
-  // (rescaled to [0, 1]) spread over a good part of the scale, where a model that ignores the
-  // prompt gives every row the same one.
+  // The answers follow what the prompt says: over the participants, the tuned model's expected
+  // answer (rescaled to [0, 1] by the stated scale) correlates with the human answer. A model
+  // that ignores the prompt gives every row of a scale the same expected answer (no
+  // correlation); the random base model reaches about 0.14, the full quickstart about 0.8.
   std::ifstream preds(report.parent_path() / "predictions.jsonl");
-  std::map<std::pair<double, double>, std::pair<double, double>> range;  // scale -> (min, max)
-  std::size_t rows = 0;
+  std::vector<double> model, human;
   for (std::string line; std::getline(preds, line);) {
     const json p = json::parse(line);
     if (!p.contains("distribution") || !p["distribution"].is_array()) continue;
-    ++rows;
     const double lo = p.at("scale_min").get<double>(), hi = p.at("scale_max").get<double>();
     double mean = 0;
     for (const auto& kv : p["distribution"]) mean += kv.at(0).get<double>() * kv.at(1).get<double>();
-    mean = (mean - lo) / (hi - lo);
-    auto [it, fresh] = range.try_emplace({lo, hi}, mean, mean);
-    it->second = {std::min(it->second.first, mean), std::max(it->second.second, mean)};
+    model.push_back((mean - lo) / (hi - lo));
+    human.push_back((p.at("response").get<double>() - lo) / (hi - lo));
   }
-  double spread = 0;
-  for (const auto& [scale, mm] : range) spread = std::max(spread, mm.second - mm.first);
-  EXPECT_GT(rows, 100u);
-  EXPECT_GT(spread, 0.2) << "the expected answers hardly depend on the prompt";
-  fs::remove_all(dir);
+  ASSERT_GT(model.size(), 100u);
+  const double n = static_cast<double>(model.size());
+  double mx = 0, my = 0;
+  for (std::size_t i = 0; i < model.size(); ++i) mx += model[i] / n, my += human[i] / n;
+  double sxy = 0, sxx = 0, syy = 0;
+  for (std::size_t i = 0; i < model.size(); ++i) {
+    sxy += (model[i] - mx) * (human[i] - my);
+    sxx += (model[i] - mx) * (model[i] - mx);
+    syy += (human[i] - my) * (human[i] - my);
+  }
+  const double corr = sxx > 0 && syy > 0 ? sxy / std::sqrt(sxx * syy) : 0.0;
+  std::cout << "correlation of the tuned model's expected answer with the human answer: " << corr << "\n";
+  EXPECT_GT(corr, 0.5) << "the tuned model's answers hardly follow the prompt";
+  if (!HasFailure()) fs::remove_all(dir);  // kept for a look when something failed
 }
