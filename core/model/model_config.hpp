@@ -34,8 +34,8 @@ struct ModelConfig {
   double initializer_range = 0.02;  // std of random initial weights (CausalLM::random)
   // std of the random embedding (and untied LM head) alone; unset: initializer_range. Not a
   // transformers key: a tiny random model needs large embeddings (a 152k-token vocabulary
-  // leaves no room for a confident logit otherwise) but small layer weights (so that its
-  // random layers start close to linear and trainable).
+  // leaves no room for a confident logit otherwise) but layer weights near 1/sqrt(hidden)
+  // (steeper random layers give nearly the same output for every prompt).
   std::optional<double> embedding_initializer_range;
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
