@@ -3,7 +3,10 @@
 
 Nothing in it comes from real people: the studies, participants, demographics and answers
 are drawn from the simple model below. It exists so the dataset plugin, the prompt formats
-and a whole training run can be tested without the real data.
+and a whole training run can be tested without the real data, and so that a small model
+trained on some studies has something to learn that carries over to the others: every effect
+on an answer is visible in the prompt (a condition sentence, a question wording and the
+demographic fields, each with the same effect in every study).
 
     .venv/bin/python scripts/make_synthetic_socsci210.py [--seed 210] [--out data/synthetic-socsci210]
 
@@ -14,6 +17,10 @@ Output (see data/synthetic-socsci210/README.md):
     metadata/condition_mapping.json     {"seen": ["STUDY:condition_num", ...], "unseen": [...]}
     metadata/task_mapping.json          {"seen": ["STUDY:task_num", ...], "unseen": [...]}
 
+It prints the rows' counts and, for the unseen (test) and the seen studies, the W1 of a
+uniform guess and of an oracle that knows the generator's model but not the per-study shift
+or the noise (computed as the `wasserstein` evaluator does).
+
 The same seed gives byte-identical files (given the same pyarrow version for the parquet).
 Only the standard library and pyarrow are used; `random.Random(seed)` drives every draw.
 """
@@ -23,6 +30,7 @@ import argparse
 import json
 import math
 import random
+import statistics
 from pathlib import Path
 
 DEMOGRAPHIC_FIELDS = [
@@ -54,115 +62,112 @@ HOUSING = [("One-family house, detached", 63), ("One-family house, attached", 8)
 PHONE = [("Cellphone only", 55), ("Cellphone and landline", 38), ("Landline only", 5),
          ("No telephone service", 2)]
 
-# Study templates: a vignette with a {cond} slot, condition texts, and outcome tasks.
-# Each task: question, (low anchor, high anchor), and the signs of its ideology/age effects.
-STUDIES = [
-    ("A city council is debating a new policy. {cond}",
-     ["The policy would raise the minimum wage to $15 an hour.",
-      "The policy would raise the minimum wage to $15 an hour, phased in over five years.",
-      "The policy would raise the minimum wage to $12 an hour."],
-     [("How much do you support or oppose this policy?", ("strongly oppose", "strongly support"), -1, 0),
-      ("How likely is it that this policy would cost jobs in your area?", ("not at all likely", "extremely likely"), 1, 0)]),
-    ("Imagine you read a news story about a local school. {cond}",
-     ["The school plans to extend the school day by one hour.",
-      "The school plans to replace homework with supervised study time."],
-     [("How good or bad is this idea?", ("very bad", "very good"), -1, -1)]),
-    ("Consider the following proposal about immigration. {cond}",
-     ["Undocumented immigrants who came to the U.S. as children could apply for citizenship.",
-      "Undocumented immigrants who have worked in the U.S. for ten years could apply for citizenship.",
-      "Undocumented immigrants could apply for a temporary work permit.",
-      "The number of border patrol agents would double."],
-     [("Do you favor or oppose this proposal?", ("strongly oppose", "strongly favor"), -1, 1),
-      ("How important is this issue to you personally?", ("not at all important", "extremely important"), 0, 1),
-      ("Would you sign a petition in support of this proposal?", ("definitely not", "definitely yes"), -1, 0)]),
-    ("A company announced that it will {cond}",
-     ["let every employee work from home three days a week.",
-      "require every employee to work in the office five days a week."],
-     [("How fair is this decision to the employees?", ("very unfair", "very fair"), 0, 1)]),
-    ("Between 2010 and 2020 the state's spending on roads grew from 40 to 55 billion dollars. {cond}",
-     ["The governor proposes a gas tax increase of 10 cents per gallon to pay for repairs.",
-      "The governor proposes new toll roads to pay for repairs."],
-     [("How much do you support the governor's proposal?", ("strongly oppose", "strongly support"), -1, 1),
-      ("How much do you trust the state government to spend the money well?", ("no trust at all", "complete trust"), -1, 0)]),
-    ("You are told about a new medical treatment. {cond}",
-     ["It was approved after a two-year clinical trial.",
-      "It was approved on an emergency basis after a six-month trial.",
-      "It has not been approved yet but is available abroad."],
-     [("How willing would you be to take this treatment if your doctor recommended it?", ("not at all willing", "completely willing"), 1, -1)]),
-    ("A candidate for the U.S. Senate gave a speech. {cond}",
-     ["In it, the candidate promised to cut taxes for small businesses.",
-      "In it, the candidate promised to expand health insurance to everyone.",
-      "In it, the candidate promised to reduce the national debt."],
-     [("How likely would you be to vote for this candidate?", ("extremely unlikely", "extremely likely"), 1, 0),
-      ("How competent does this candidate seem?", ("not at all competent", "extremely competent"), 1, 0)]),
-    ("Think about the following situation at work. {cond}",
-     ["A coworker takes credit for an idea that was yours."],
-     [("How angry would you feel?", ("not at all angry", "extremely angry"), 0, -1),
-      ("How likely would you be to complain to your supervisor?", ("not at all likely", "extremely likely"), 0, -1)]),
-    ("A proposal would change how elections are run in your state. {cond}",
-     ["Every registered voter would receive a mail-in ballot.",
-      "Voters would need to show a government-issued photo ID."],
-     [("Do you support or oppose this change?", ("strongly oppose", "strongly support"), -1, 0),
-      ("How confident are you that elections in your state are counted accurately?", ("not at all confident", "extremely confident"), 0, 1)]),
-    ("Here is a short description of a neighborhood. {cond}",
-     ["A new apartment building with 200 units will be built near the park.",
-      "A new homeless shelter will be built near the park.",
-      "A new shopping center will be built near the park."],
-     [("How would you feel about living in this neighborhood?", ("very negative", "very positive"), 1, 1)]),
-    ("Scientists report that average temperatures in your region rose last decade. {cond}",
-     ["The report says that human activity is the main cause.",
-      "The report does not say what caused the rise."],
-     [("How worried are you about climate change?", ("not at all worried", "extremely worried"), -1, -1),
-      ("Should the government limit emissions from power plants?", ("definitely not", "definitely yes"), -1, -1),
-      ("Is climate change caused mostly by human activity?", ("no", "yes"), -1, 0)]),
-    ("Imagine that you find a wallet on the street with $100 in it. {cond}",
-     ["The wallet contains the owner's ID and address.",
-      "The wallet contains no ID."],
-     [("How likely would you be to return the money?", ("not at all likely", "extremely likely"), 0, 1)]),
-    ("A police department is considering a new program. {cond}",
-     ["Officers would wear body cameras at all times on duty.",
-      "Social workers would respond to some 911 calls instead of officers."],
-     [("How much do you support this program?", ("strongly oppose", "strongly support"), -1, 0),
-      ("How much do you trust the police in your community?", ("no trust at all", "complete trust"), 1, 1)]),
-    ("You are offered a choice about your savings. {cond}",
-     ["Option A pays $500 today; option B pays $600 in one year.",
-      "Option A pays $500 today; option B pays $550 in one year."],
-     [("Which option would you choose?", ("definitely option A", "definitely option B"), 0, 1)]),
-    ("Read the following statement from a public health agency. {cond}",
-     ["Adults should get a flu shot every fall.",
-      "Adults should get a flu shot every fall; it is free at most pharmacies.",
-      "Adults should get a flu shot every fall; most of your neighbors already did.",
-      "Adults should get a flu shot every fall to protect older relatives."],
-     [("How likely are you to get a flu shot this year?", ("not at all likely", "extremely likely"), -1, 1),
-      ("How much do you trust this agency?", ("no trust at all", "complete trust"), -1, 0)]),
-    ("A university announced a change in admissions. {cond}",
-     ["Standardized test scores will no longer be required.",
-      "Children of alumni will no longer receive an advantage."],
-     [("How much do you approve of this change?", ("strongly disapprove", "strongly approve"), -1, -1)]),
-    ("Consider a proposal about trade. {cond}",
-     ["The U.S. would raise tariffs on imported steel by 25 percent.",
-      "The U.S. would remove all tariffs on imported steel."],
-     [("How good or bad would this be for the U.S. economy?", ("very bad", "very good"), 1, 0),
-      ("How good or bad would this be for you personally?", ("very bad", "very good"), 0, 0)]),
-    ("Imagine a new neighbor moves in next door. {cond}",
-     ["The neighbor is a recent immigrant from Mexico.",
-      "The neighbor is a retired police officer.",
-      "The neighbor is a college student."],
-     [("How comfortable would you feel with this neighbor?", ("very uncomfortable", "very comfortable"), 0, 0),
-      ("How likely would you be to invite this neighbor for dinner?", ("not at all likely", "extremely likely"), 0, -1)]),
-    ("A state is deciding how to spend a budget surplus. {cond}",
-     ["The proposal is to send every resident a $300 check.",
-      "The proposal is to put the money into a rainy-day fund."],
-     [("How much do you support this proposal?", ("strongly oppose", "strongly support"), 0, -1)]),
-    ("A social media company changed its rules. {cond}",
-     ["Posts that fact-checkers rate false will be removed.",
-      "Posts that fact-checkers rate false will get a warning label."],
-     [("How acceptable is this rule?", ("completely unacceptable", "completely acceptable"), -1, 0),
-      ("How often do you see false information on social media?", ("never", "very often"), 1, -1)]),
+# The answer model. Everything that moves an answer is visible in the prompt, and the same
+# phrase or question wording has the same effect in every study, so a model trained on some
+# studies can predict the others:
+#   - a study is a proposal (TOPICS) with a political lean and an age lean: lean +1 means
+#     conservatives favour it more, -1 liberals; age +1 means older people favour it more;
+#   - each condition appends one shared framing sentence (CONDITIONS) with a fixed effect;
+#   - each task asks one shared question (QUESTIONS) with a fixed baseline and fixed weights.
+# Only a small per-study shift (STUDY_SD) and the per-answer noise (NOISE_SD) are unpredictable.
+STUDY_SD = 0.2
+NOISE_SD = 0.6
+
+# (vignette, lean, age lean). The condition sentence follows the vignette.
+TOPICS = [
+    ("A city council is debating a proposal to raise the minimum wage to $15 an hour.", -1, 0),
+    ("A school board is considering a proposal to extend the school day by one hour.", 0, 1),
+    ("Congress is considering a proposal to let undocumented immigrants who came to the U.S. as "
+     "children apply for citizenship.", -1, -1),
+    ("A large company is considering a proposal to let every employee work from home three days a week.", 0, -1),
+    ("Between 2010 and 2020 the state's spending on roads grew from 40 to 55 billion dollars. The "
+     "governor is proposing a gas tax increase of 10 cents per gallon to pay for repairs.", -1, 0),
+    ("The state legislature is considering a proposal to cut the income tax rate for small businesses.", 1, 0),
+    ("Your state is considering a proposal to require a government-issued photo ID to vote.", 1, 1),
+    ("The city is considering a proposal to build an apartment building with 200 units next to the "
+     "central park.", 0, -1),
+    ("Congress is considering a proposal to limit carbon emissions from power plants.", -1, -1),
+    ("The police department is considering a proposal to send social workers instead of officers "
+     "to some 911 calls.", -1, -1),
+    ("The federal government is considering a proposal to double the number of border patrol agents.", 1, 1),
+    ("A public health agency is considering a proposal to offer free flu shots at every pharmacy.", -1, 1),
+    ("A state university is considering a proposal to stop requiring standardized test scores for "
+     "admission.", -1, -1),
+    ("Congress is considering a proposal to raise tariffs on imported steel by 25 percent.", 1, 1),
+    ("The state is considering a proposal to send every resident a $300 check from its budget surplus.", 0, -1),
+    ("A social media company is considering a proposal to remove posts that fact-checkers rate false.", -1, 0),
+    ("The city is considering a proposal to add protected bike lanes on its main streets.", -1, -1),
+    ("The state legislature is considering a proposal to allow concealed carry of handguns without "
+     "a permit.", 1, 0),
+    ("The county is considering a proposal to build a new prison to reduce overcrowding.", 1, 1),
+    ("The state is considering a proposal to make community college free for all residents.", -1, -1),
+    ("The city is considering a proposal to ban the sale of fireworks.", 0, 1),
+    ("Congress is considering a proposal to allow drilling for oil in national forests.", 1, 0),
+    ("The state is considering a proposal to require every high school to teach personal finance.", 0, 1),
+    ("The city is considering a proposal to lower the speed limit on residential streets to 20 mph.", 0, 1),
+    ("The state is considering a proposal to expand Medicaid to cover more low-income adults.", -1, 0),
+    ("The school district is considering a proposal to let parents use public funds for private school "
+     "tuition.", 1, 0),
+    ("Congress is considering a proposal to raise the federal retirement age to 70.", 1, -1),
+    ("The city is considering a proposal to ban gas-powered leaf blowers.", -1, 0),
+    ("The state is considering a proposal to legalize recreational marijuana.", -1, -1),
+    ("The county is considering a proposal to hire 50 more sheriff's deputies.", 1, 1),
+    ("A hospital network is considering a proposal to require all of its staff to be vaccinated "
+     "against the flu.", -1, 1),
+    ("The state is considering a proposal to cap the interest rate on payday loans at 36 percent.", -1, 1),
+    ("Congress is considering a proposal to cut federal funding for public broadcasting.", 1, 0),
+    ("The city is considering a proposal to allow food trucks in downtown parking lots.", 0, -1),
+    ("The state is considering a proposal to require a work requirement for food stamp recipients.", 1, 1),
+    ("A large bank is considering a proposal to close its branches on Saturdays.", 0, -1),
+    ("The state is considering a proposal to switch to year-round daylight saving time.", 0, -1),
+    ("Congress is considering a proposal to build a wall along the entire southern border.", 1, 1),
+    ("The city is considering a proposal to turn a golf course into a public park.", -1, -1),
+    ("The state is considering a proposal to ban cell phones in public school classrooms.", 0, 1),
 ]
-# Answer scales (number of levels, lowest value); each task draws one.
-SCALES = [(2, 0), (2, 1), (3, 1), (4, 1), (5, 1), (5, 1), (6, 1), (7, 1), (7, 1), (7, 1), (9, 1),
-          (10, 1), (11, 0)]
+
+# (sentence, effect on the latent score): the between-subjects manipulations, shared by all studies.
+CONDITIONS = [
+    ("Experts estimate that the proposal would save taxpayers money.", 0.9),
+    ("Experts estimate that the proposal would cost taxpayers money.", -0.9),
+    ("A poll found that most people in your community support it.", 0.6),
+    ("A poll found that most people in your community oppose it.", -0.6),
+    ("A similar program in another state was a clear success.", 1.2),
+    ("A similar program in another state was a costly failure.", -1.2),
+    ("Supporters say it would help working families.", 0.7),
+    ("Critics say it would hurt working families.", -0.7),
+    ("No further details are given.", 0.0),
+]
+
+# The outcome questions, shared by all studies. base: the question's baseline on the latent
+# score. valence: how much the answer is "for the proposal" (it scales the condition effect and
+# the topic's political and age leans). age, female, education: the question's own slopes.
+QUESTIONS = [
+    dict(text="How much do you support or oppose this proposal?", anchors=("strongly oppose", "strongly support"),
+         base=0.0, valence=1.0, age=0.0, female=0.0, education=0.0),
+    dict(text="How fair is this proposal to people like you?", anchors=("very unfair", "very fair"),
+         base=-0.5, valence=0.8, age=0.0, female=0.1, education=0.0),
+    dict(text="How likely is it that this proposal would work as intended?", anchors=("not at all likely", "extremely likely"),
+         base=-0.9, valence=0.7, age=0.0, female=0.0, education=-0.2),
+    dict(text="How important is this issue to you personally?", anchors=("not at all important", "extremely important"),
+         base=1.0, valence=0.2, age=0.3, female=0.2, education=0.0),
+    dict(text="How much do you trust the officials behind this proposal?", anchors=("no trust at all", "complete trust"),
+         base=-1.2, valence=0.6, age=0.2, female=0.0, education=0.0),
+    dict(text="Would you sign a petition in support of this proposal?", anchors=("definitely not", "definitely yes"),
+         base=-0.4, valence=1.0, age=-0.2, female=0.0, education=0.2),
+    dict(text="How good or bad would this proposal be for the country?", anchors=("very bad", "very good"),
+         base=0.3, valence=0.9, age=0.0, female=0.0, education=0.0),
+    dict(text="How closely have you followed news about this issue?", anchors=("not at all closely", "very closely"),
+         base=-0.6, valence=0.0, age=0.5, female=-0.1, education=0.3),
+]
+IDEOLOGY_W, PARTY_W, AGE_LEAN_W = 0.6, 0.3, 0.3
+# Answer scales (number of levels, lowest value); each task draws one. Only 5- and 7-point
+# scales (the most common in surveys): a tiny model can learn what the text says about the
+# answer without first having to learn to read many different scales.
+SCALES = [(5, 1), (7, 1)]
+N_UNSEEN = 8
+# Demographics every study records (the ones the answers depend on); each study also records a
+# few of the others (OPTIONAL_FIELDS), as real studies record different columns.
+CORE_FIELDS = ["age", "gender", "education", "party_id", "ideology"]
 
 
 def weighted(rng: random.Random, pairs):
@@ -251,48 +256,54 @@ def reasoning_text(demo: dict, response: int) -> str:
     return f"Given their views ({who}), they would answer {response}."
 
 
+def latent_mean(topic, cond_effect: float, q: dict, scores: dict) -> float:
+    """The predictable part of a participant's latent score: everything but the study shift and
+    the noise."""
+    _, lean, age_lean = topic
+    v = q["valence"]
+    return (q["base"] + v * cond_effect +
+            v * lean * (IDEOLOGY_W * scores["ideology"] + PARTY_W * scores["party"]) +
+            v * age_lean * AGE_LEAN_W * scores["age"] +
+            q["age"] * scores["age"] + q["female"] * scores["female"] + q["education"] * scores["education"])
+
+
 def generate(seed: int):
+    """Returns the rows, the three mappings, and per row what the oracle knows (its latent mean)."""
     rng = random.Random(seed)
-    ids = [f"SYN{i:02d}" for i in range(1, len(STUDIES) + 1)]
-    rows = []
+    ids = [f"SYN{i:02d}" for i in range(1, len(TOPICS) + 1)]
+    rows, truth = [], []
     cond_map = {"seen": [], "unseen": []}
     task_map = {"seen": [], "unseen": []}
-    listed_tasks = {(2, 2), (10, 2)}  # (study index, task index) using the "list" answer format
-    for s, (vignette, conditions, tasks) in enumerate(STUDIES):
+    listed_tasks = {2, 10}  # studies whose last task uses the "list" answer format
+    for s, topic in enumerate(TOPICS):
         sid = ids[s]
-        n_people = rng.randint(40, 50)  # the low end of the real range keeps the files < 3 MB
-        scales = [rng.choice(SCALES) for _ in tasks]
-        # Per-task effects: condition shifts, and demographic slopes (signs from the template).
-        effects = []
-        for t, (_, _, ideo_sign, age_sign) in enumerate(tasks):
-            effects.append({
-                "base": rng.gauss(0, 0.4),
-                "cond": [rng.gauss(0, 0.6) for _ in conditions],
-                "ideology": ideo_sign * rng.uniform(0.5, 1.0) + rng.gauss(0, 0.1),
-                "party": ideo_sign * rng.uniform(0.2, 0.5),
-                "age": age_sign * rng.uniform(0.2, 0.5),
-                "female": rng.gauss(0, 0.25),
-                "education": rng.gauss(0, 0.2),
-            })
+        n_people = rng.randint(24, 32)  # small studies keep all the files near 3 MB
+        conditions = rng.sample(CONDITIONS, rng.choice([1, 2, 2]))
+        questions = rng.sample(QUESTIONS, rng.choice([1, 1, 2]))
+        scales = [rng.choice(SCALES) for _ in questions]
+        study_shift = rng.gauss(0, STUDY_SD)  # the one study-level draw no text predicts
         # Whole columns some studies did not collect, plus scattered missing answers.
-        missing = set(rng.sample(DEMOGRAPHIC_FIELDS[4:], rng.choice([0, 0, 1, 2, 3])))
+        optional = [f for f in DEMOGRAPHIC_FIELDS if f not in CORE_FIELDS]
+        missing = set(rng.sample(optional, rng.randint(5, 9)))
         first_participant = rng.randint(1, 900)
         for p in range(n_people):
             demo, scores = make_person(rng)
             for f in DEMOGRAPHIC_FIELDS:
                 if f in missing or rng.random() < 0.02:
                     demo[f] = None
+            # A missing attribute is one the model cannot see; the answer then follows the average.
+            seen_scores = dict(scores)
+            for f, k in (("ideology", "ideology"), ("party_id", "party"), ("age", "age"),
+                         ("gender", "female"), ("education", "education")):
+                if demo[f] is None:
+                    seen_scores[k] = 0.52 if k == "female" else 0.0
             c = rng.randrange(len(conditions))  # between-subjects conditions
-            for t, (question, anchors, _, _) in enumerate(tasks):
+            for t, q in enumerate(questions):
                 levels, lo = scales[t]
-                e = effects[t]
-                latent = (e["base"] + e["cond"][c] + e["ideology"] * scores["ideology"] +
-                          e["party"] * scores["party"] + e["age"] * scores["age"] +
-                          e["female"] * scores["female"] + e["education"] * scores["education"] +
-                          rng.gauss(0, 0.8))
-                response = lo + bucket(latent, levels)
-                stimuli = (vignette.format(cond=conditions[c]) + "\n\n" + question + "\n\n" +
-                           answer_format(levels, lo, anchors, (s, t) in listed_tasks))
+                mean = latent_mean(topic, conditions[c][1], q, seen_scores)
+                response = lo + bucket(study_shift + mean + rng.gauss(0, NOISE_SD), levels)
+                stimuli = (topic[0] + " " + conditions[c][0] + "\n\n" + q["text"] + "\n\n" +
+                           answer_format(levels, lo, q["anchors"], s in listed_tasks and t == len(questions) - 1))
                 rows.append({
                     "sample_id": len(rows),
                     "participant": first_participant + p,
@@ -305,16 +316,78 @@ def generate(seed: int):
                     "reasoning": reasoning_text(demo, response),
                     "response": response,
                 })
+                truth.append({"mean": mean, "shift": study_shift, "levels": levels, "lo": lo,
+                              "stated": not (s in listed_tasks and t == len(questions) - 1)})
         # Unseen-condition and unseen-task splits: one held-out condition/task per study that has several.
         held_c = rng.randrange(len(conditions)) if len(conditions) > 1 else None
         for c in range(len(conditions)):
             cond_map["unseen" if c == held_c else "seen"].append(f"{sid}:{c + 1}")
-        held_t = rng.randrange(len(tasks)) if len(tasks) > 1 else None
-        for t in range(len(tasks)):
+        held_t = rng.randrange(len(questions)) if len(questions) > 1 else None
+        for t in range(len(questions)):
             task_map["unseen" if t == held_t else "seen"].append(f"{sid}:{t + 1}")
-    unseen = sorted(rng.sample(ids, 4))
+    unseen = sorted(rng.sample(ids, N_UNSEEN))
     part_map = {"seen": [i for i in ids if i not in unseen], "unseen": unseen}
-    return rows, part_map, cond_map, task_map
+    return rows, part_map, cond_map, task_map, truth
+
+
+# ------------------------------------------------------------------ reference W1 on the test studies
+# The same metric as the `wasserstein` evaluator (plugins/evaluator/wasserstein/README.md): per
+# (study, condition, task) cell, W1 between the humans' answers and the predicted distribution
+# (the mean of the rows' distributions), with the prediction clipped into the humans' range and
+# W1 divided by that range's width (0 for a zero-width range); cells average within a study,
+# then studies average.
+
+def bucket_probs(mean: float, sd: float, levels: int):
+    """P(bucket k) for a latent N(mean, sd^2) under bucket()'s equal-probability cut points."""
+    nd = statistics.NormalDist()
+    cdf = [0.0] + [statistics.NormalDist(mean, sd).cdf(nd.inv_cdf(j / levels)) for j in range(1, levels)] + [1.0]
+    return [cdf[k + 1] - cdf[k] for k in range(levels)]
+
+
+def cell_w1(humans, dist):
+    """humans: the answers; dist: {value: probability} summing to 1."""
+    lo, hi = min(humans), max(humans)
+    if hi == lo:
+        return 0.0
+    clipped = {}
+    for v, p in dist.items():
+        clipped[min(hi, max(lo, v))] = clipped.get(min(hi, max(lo, v)), 0.0) + p
+    points = sorted(set(humans) | set(clipped))
+    n = len(humans)
+    total, fh, fm = 0.0, 0.0, 0.0
+    for a, b in zip(points, points[1:]):
+        fh += sum(1 for h in humans if h == a) / n
+        fm += clipped.get(a, 0.0)
+        total += abs(fh - fm) * (b - a)
+    return total / (hi - lo)
+
+
+def reference_w1(rows, truth, studies):
+    """Study-averaged W1 on `studies` of three predictions: "uniform" (over the stated scale, else
+    the humans' range, as the evaluator's reference), "oracle" (the generator's own model given
+    what the prompt shows: the latent mean from the text and the visible demographics, with the
+    study shift and the noise unknown) and "oracle_shift" (the same, also knowing the study's
+    shift: only the noise unknown)."""
+    cells = {}
+    for r, tr in zip(rows, truth):
+        if r["study_id"] in studies:
+            cells.setdefault((r["study_id"], r["condition_num"], r["task_num"]), []).append((r, tr))
+    per_study = {}
+    for (sid, _, _), members in sorted(cells.items()):
+        humans = [r["response"] for r, _ in members]
+        tr0 = members[0][1]
+        values = range(tr0["lo"], tr0["lo"] + tr0["levels"]) if tr0["stated"] else range(min(humans), max(humans) + 1)
+        scores = {"uniform": cell_w1(humans, {v: 1.0 / len(values) for v in values})}
+        for name, shift, sd in (("oracle", False, math.hypot(NOISE_SD, STUDY_SD)), ("oracle_shift", True, NOISE_SD)):
+            dist = {}
+            for r, tr in members:
+                m = tr["mean"] + (tr["shift"] if shift else 0.0)
+                for k, p in enumerate(bucket_probs(m, sd, tr["levels"])):
+                    dist[tr["lo"] + k] = dist.get(tr["lo"] + k, 0.0) + p / len(members)
+            scores[name] = cell_w1(humans, dist)
+        per_study.setdefault(sid, []).append(scores)
+    return {name: statistics.fmean(statistics.fmean(c[name] for c in cs) for cs in per_study.values())
+            for name in ("uniform", "oracle", "oracle_shift")}
 
 
 def schema():
@@ -337,7 +410,7 @@ def main():
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows, part_map, cond_map, task_map = generate(args.seed)
+    rows, part_map, cond_map, task_map, truth = generate(args.seed)
     (args.out / "data").mkdir(parents=True, exist_ok=True)
     (args.out / "metadata").mkdir(parents=True, exist_ok=True)
     stem = args.out / "data" / "train-00000-of-00001"
@@ -353,6 +426,10 @@ def main():
     studies = sorted({r["study_id"] for r in rows})
     print(f"{len(rows)} rows, {len(studies)} studies, "
           f"{len({(r['study_id'], r['participant']) for r in rows})} participants -> {args.out}")
+    for name, ids in (("test (unseen studies)", set(part_map["unseen"])), ("train (seen studies)", set(part_map["seen"]))):
+        ref = reference_w1(rows, truth, ids)
+        print(f"W1 on the {name}: uniform {ref['uniform']:.4f}, oracle {ref['oracle']:.4f} "
+              f"(knowing the study shifts too: {ref['oracle_shift']:.4f})")
 
 
 if __name__ == "__main__":

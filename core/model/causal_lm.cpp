@@ -29,26 +29,27 @@ std::unique_ptr<CausalLM> CausalLM::random(const ModelConfig& c, c10::Device dev
                                            std::uint64_t seed, const std::optional<quant::QuantOptions>& quantize) {
   std::unique_ptr<CausalLM> m(new CausalLM(c, device, dtype));
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
-  auto normal = [&](std::vector<std::int64_t> shape) {
-    return (at::randn(shape, gen, at::TensorOptions().dtype(at::kFloat)) * c.initializer_range).to(device, dtype);
+  auto normal = [&](std::vector<std::int64_t> shape, double sd) {
+    return (at::randn(shape, gen, at::TensorOptions().dtype(at::kFloat)) * sd).to(device, dtype);
   };
+  const double layer_std = c.initializer_range, embed_std = c.embedding_initializer_range.value_or(layer_std);
   auto ones = [&](std::int64_t n) { return at::ones({n}, at::TensorOptions().dtype(dtype).device(device)); };
   auto zeros = [&](std::int64_t n) { return at::zeros({n}, at::TensorOptions().dtype(dtype).device(device)); };
   const std::int64_t h = c.hidden_size;
-  m->embed_ = normal({c.vocab_size, h});
+  m->embed_ = normal({c.vocab_size, h}, embed_std);
   m->norm_ = ones(h);
-  m->lm_head_ = c.tie_word_embeddings ? m->embed_ : normal({c.vocab_size, h});
+  m->lm_head_ = c.tie_word_embeddings ? m->embed_ : normal({c.vocab_size, h}, embed_std);
   auto tensor = [&](const std::string& name, std::vector<std::int64_t> shape) {
     if (name.size() > 11 && name.compare(name.size() - 11, 11, "norm.weight") == 0) return ones(shape[0]);
     if (name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0) return zeros(shape[0]);
-    return normal(std::move(shape));
+    return normal(std::move(shape), layer_std);
   };
   LinearFn linear;
   if (quantize) {
     auto buffer = std::make_shared<DequantBuffer>();
     linear = [&, buffer](const std::string& site, std::int64_t out, std::int64_t in, bool bias) {
       at::Tensor b = bias ? zeros(out) : at::Tensor();
-      auto base = std::make_shared<Linear4bit>(quant::quantize_4bit(normal({out, in}), *quantize), b, buffer);
+      auto base = std::make_shared<Linear4bit>(quant::quantize_4bit(normal({out, in}, layer_std), *quantize), b, buffer);
       return std::make_unique<Linear>(site, out, in, b, std::move(base));
     };
   }

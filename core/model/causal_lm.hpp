@@ -41,7 +41,9 @@ class CausalLM final : public ModelView {
   static std::unique_ptr<CausalLM> load(const std::filesystem::path& dir, c10::Device device,
                                         std::optional<c10::ScalarType> dtype = std::nullopt,
                                         const std::optional<quant::QuantOptions>& quantize = std::nullopt);
-  /// Random weights (normal(0, initializer_range), norms 1, biases 0) from a seed: tests, quickstart, benchmarks.
+  /// Random weights (normal(0, initializer_range); the embedding and an untied LM head normal(0,
+  /// embedding_initializer_range) when the config sets it; norms 1, biases 0) from a seed: tests,
+  /// quickstart, benchmarks.
   static std::unique_ptr<CausalLM> random(const ModelConfig& config, c10::Device device, c10::ScalarType dtype,
                                           std::uint64_t seed,
                                           const std::optional<quant::QuantOptions>& quantize = std::nullopt);

@@ -126,6 +126,9 @@ ModelConfig ModelConfig::from_json_text(const std::string& text, const std::stri
   c.max_position_embeddings = r.integer_or("max_position_embeddings", 32768);
   c.rms_norm_eps = r.number_or(j, "rms_norm_eps", 1e-6);
   c.initializer_range = r.number_or(j, "initializer_range", 0.02);
+  if (j.contains("embedding_initializer_range") && !j["embedding_initializer_range"].is_null()) {
+    c.embedding_initializer_range = r.number_or(j, "embedding_initializer_range", c.initializer_range);
+  }
   c.tie_word_embeddings = r.boolean_or("tie_word_embeddings", false);
   c.attention_bias = qwen ? true : r.boolean_or("attention_bias", false);
   c.mlp_bias = qwen ? false : r.boolean_or("mlp_bias", false);

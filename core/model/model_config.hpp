@@ -32,6 +32,11 @@ struct ModelConfig {
   std::int64_t max_position_embeddings = 0;
   double rms_norm_eps = 1e-6;
   double initializer_range = 0.02;  // std of random initial weights (CausalLM::random)
+  // std of the random embedding (and untied LM head) alone; unset: initializer_range. Not a
+  // transformers key: a tiny random model needs large embeddings (a 152k-token vocabulary
+  // leaves no room for a confident logit otherwise) but layer weights near 1/sqrt(hidden)
+  // (steeper random layers give nearly the same output for every prompt).
+  std::optional<double> embedding_initializer_range;
   double rope_theta = 10000.0;
   RopeScaling rope_scaling;
   bool attention_bias = false;  // q/k/v biases (Qwen2: true)

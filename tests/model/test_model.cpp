@@ -85,6 +85,29 @@ TEST(ModelConfig, ErrorsNameTheFileAndKey) {
               testing::ThrowsMessage<Error>(HasSubstr("/nonexistent-model: not a directory")));
 }
 
+TEST(ModelConfig, EmbeddingInitializerRangeIsOptional) {
+  const std::string head = R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": 4000, "hidden_size": 32,
+    "intermediate_size": 48, "num_hidden_layers": 1, "num_attention_heads": 4, "initializer_range": 0.05)";
+  EXPECT_FALSE(ModelConfig::from_json_text(head + "}", "x").embedding_initializer_range.has_value());
+  EXPECT_FALSE(ModelConfig::from_json_text(head + R"(, "embedding_initializer_range": null})", "x")
+                   .embedding_initializer_range.has_value());
+  const ModelConfig c = ModelConfig::from_json_text(head + R"(, "embedding_initializer_range": 0.5})", "x");
+  EXPECT_EQ(c.embedding_initializer_range, 0.5);
+  EXPECT_EQ(config_error(head + R"(, "embedding_initializer_range": "big"})"),
+            "m/config.json: 'embedding_initializer_range' must be a number, got \"big\"");
+  // CausalLM::random: the embedding (and an untied head) at 0.5, the layers at initializer_range.
+  for (bool tied : {true, false}) {
+    ModelConfig t = c;
+    t.tie_word_embeddings = tied;
+    auto m = CausalLM::random(t, c10::kCPU, at::kFloat, 3);
+    for (const auto& [name, w] : m->base_parameters()) {
+      if (name.find("norm") != std::string::npos || name.find("bias") != std::string::npos) continue;
+      const bool embedding = name == "model.embed_tokens.weight" || name == "lm_head.weight";
+      EXPECT_NEAR(w.std().item<double>(), embedding ? 0.5 : 0.05, embedding ? 0.01 : 0.005) << name;
+    }
+  }
+}
+
 TEST(Rope, Llama3ScalingFollowsTheThreeBands) {
   ModelConfig c = tiny("LlamaForCausalLM");
   c.head_dim = 128;

@@ -241,7 +241,7 @@ TEST(SocSci210, ReadsEveryRowOfTheSampleExactly) {
     }
   }
   EXPECT_EQ(total, raw.size());  // the participant mapping lists every study
-  EXPECT_EQ(total, 1516u);
+  EXPECT_EQ(total, 1571u);
 }
 
 TEST(SocSci210, ParquetAndJsonlGiveIdenticalExamples) {
@@ -301,8 +301,8 @@ TEST(SocSci210, ParticipantSplitIsByStudyAndMatchesTheMapping) {
   std::set<std::string> tv = train;
   tv.insert(val.begin(), val.end());
   EXPECT_EQ(tv, seen);
-  // Validation = whole seen studies: llround(0.1 * 16) = 2 of them, with none of their rows in train.
-  EXPECT_EQ(val.size(), 2u);
+  // Validation = whole seen studies: llround(0.1 * 32) = 3 of them, with none of their rows in train.
+  EXPECT_EQ(val.size(), 3u);
   for (const auto& s : val) EXPECT_EQ(train.count(s), 0u) << s;
   std::map<std::string, std::size_t> rows_per_study;
   for (const auto& [id, r] : raw_rows()) ++rows_per_study[r["study_id"].get<std::string>()];
@@ -349,7 +349,7 @@ TEST(SocSci210, ValidationStudiesDependOnTheSeedOnly) {
   EXPECT_EQ(none->size(Partition::train), a->size(Partition::train) + a->size(Partition::validation));
   // At least one seen study stays for training; a single seen study gives no validation.
   auto most = prepared(cfg_for(kSample, {{"format", "jsonl"}, {"validation_fraction", 0.99}}));
-  EXPECT_EQ(studies(*most, Partition::validation).size(), 15u);
+  EXPECT_EQ(studies(*most, Partition::validation).size(), 31u);
   EXPECT_EQ(studies(*most, Partition::train).size(), 1u);
   auto one = prepared(cfg_for(kSample, {{"format", "jsonl"}, {"include_studies", Array{"SYN01"}}}));
   EXPECT_EQ(one->size(Partition::validation), 0u);
@@ -394,17 +394,17 @@ TEST(SocSci210, FractionIsStableWhenTheRowsAreReorderedAndResplitIntoFiles) {
 }
 
 TEST(SocSci210, IncludeExcludeAndMaxRows) {
-  auto inc = prepared(cfg_for(kSample, {{"format", "jsonl"}, {"include_studies", Array{"SYN01", "SYN07", "SYN09"}},
+  auto inc = prepared(cfg_for(kSample, {{"format", "jsonl"}, {"include_studies", Array{"SYN01", "SYN08", "SYN12"}},
                                         {"validation_fraction", 0.0}}));
   EXPECT_EQ(studies(*inc, Partition::train), (std::set<std::string>{"SYN01"}));
-  EXPECT_EQ(studies(*inc, Partition::test), (std::set<std::string>{"SYN07", "SYN09"}));
+  EXPECT_EQ(studies(*inc, Partition::test), (std::set<std::string>{"SYN08", "SYN12"}));
 
-  auto exc = prepared(cfg_for(kSample, {{"format", "jsonl"}, {"exclude_studies", Array{"SYN01", "SYN07"}}}));
+  auto exc = prepared(cfg_for(kSample, {{"format", "jsonl"}, {"exclude_studies", Array{"SYN01", "SYN08"}}}));
   for (Partition p : kParts) {
     EXPECT_EQ(studies(*exc, p).count("SYN01"), 0u);
-    EXPECT_EQ(studies(*exc, p).count("SYN07"), 0u);
+    EXPECT_EQ(studies(*exc, p).count("SYN08"), 0u);
   }
-  EXPECT_EQ(studies(*exc, Partition::test).size(), 3u);
+  EXPECT_EQ(studies(*exc, Partition::test).size(), 7u);
 
   auto full = prepared(cfg_for(kSample, {{"format", "jsonl"}}));
   auto capped = prepared(cfg_for(kSample, {{"format", "jsonl"}, {"max_rows", 50}}));

@@ -210,7 +210,7 @@ TEST(SocsciChat, StimuliFieldRendersTheProfileInTheDatasetStyle) {
                 kStimuli + "<|im_end|>\n<|im_start|>assistant\n");
 }
 
-// A row in SocSci210's format (sample 0 of data/synthetic-socsci210, whose prompts follow the
+// A row in SocSci210's format (sample 0 of an earlier data/synthetic-socsci210, whose prompts follow the
 // dataset's): rendering from the fields reproduces the stored prompt byte for byte.
 TEST(SocsciChat, StimuliFieldReproducesTheDatasetPrompt) {
   Example ex;
