@@ -5,6 +5,8 @@
 # $1/train.jsonl, the raw logs beside it.
 #   bench/train/run.sh OUT_DIR [shape ...]        shape: qwen2.5-0.5b qwen2.5-7b qwen2.5-14b ...
 #   QUANTS="nf4 none" STEPS=12 bench/train/run.sh ...
+#   SETS="training.profile_steps=2 training.profile_start=10" bench/train/run.sh ...   (more --set for ours;
+#   the profile lands in the run's profile/ folder and is copied to OUT_DIR/profile-<case>.md)
 # The anchor needs python3 with torch, transformers, peft and (for nf4) bitsandbytes.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -37,6 +39,7 @@ for s in $shapes; do
       --set training.sample_generations=0 --set training.eval_max_examples=32 \
       --set evaluation.mode=distribution --set evaluation.max_examples=32 \
       --set evaluation.compare_base=false --set evaluation.during_training=false \
+      $(for kv in ${SETS:-}; do printf -- '--set %s ' "$kv"; done) \
       > "$out/socrates-$name.log" 2>&1
     rc=$?
     run_dir=$(ls -dt "$runs/$name"-* 2>/dev/null | head -1)
@@ -60,6 +63,7 @@ print(json.dumps({"impl": "socrates", "case": name, "quant": quant, "optim": opt
                   "run_dir": run}))
 PY
     grep -E "W1|error|Error" "$out/socrates-$name.log" | tail -3
+    [ -f "$run_dir/profile/summary.md" ] && cp "$run_dir/profile/summary.md" "$out/profile-$name.md"
     # The anchor, same shape, LoRA settings, optimizer and micro-batch, 16 x 256 fixed tokens.
     python3 "$root/bench/train/hf_peft_train.py" --config "$cfg" --quant "$q" --optim "$optim" \
       --steps 8 --warmup 3 >> "$jsonl" 2> "$out/hf-$name.log" \

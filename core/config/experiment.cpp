@@ -80,6 +80,10 @@ const std::vector<std::pair<std::string, Schema>>& host_sections() {
            opt("eval_max_examples", SOCRATES_INT, "0", "Cap on validation examples per evaluation (0: all)"),
            opt("sample_generations", SOCRATES_INT, "3", "Validation examples generated and shown at each evaluation"),
            opt("log_every", SOCRATES_INT, "10", "Log progress every N steps"),
+           opt("profile_steps", SOCRATES_INT, "0",
+               "Profile this many training steps (PyTorch/Kineto): <run>/profile/ gets trace.json and a summary of "
+               "kernels and operators (0: off)"),
+           opt("profile_start", SOCRATES_INT, "5", "First profiled step (0-based; after the warm-up steps)"),
        }},
       {"evaluation",
        {

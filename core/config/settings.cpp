@@ -133,6 +133,8 @@ TrainingSettings TrainingSettings::from(const ConfigSection& s) {
   t.eval_max_examples = at_least(s, "eval_max_examples", 0, "must be >= 0 (0: all)");
   t.sample_generations = at_least(s, "sample_generations", 0, "must be >= 0");
   t.log_every = s.get<std::int64_t>("log_every");
+  t.profile_start = at_least(s, "profile_start", 0, "must be >= 0 (0-based step index)");
+  t.profile_steps = at_least(s, "profile_steps", 0, "must be >= 0 (0: no profile)");
   return t;
 }
 

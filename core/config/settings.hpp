@@ -78,6 +78,8 @@ struct TrainingSettings {
   std::int64_t eval_max_examples = 0;
   std::int64_t sample_generations = 3;
   std::int64_t log_every = 10;
+  std::int64_t profile_start = 5;  // 0-based step where profiling begins
+  std::int64_t profile_steps = 0;  // 0: no profile
 
   static TrainingSettings from(const ConfigSection& s);
 };

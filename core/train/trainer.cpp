@@ -55,9 +55,12 @@ TrainSummary Trainer::fit() {
   const double flops = 2.0 * model_->config().flops_per_token(train_set_->stats().max_length / 2 + 1);
   progress_ = std::make_unique<Progress>(cfg_.run.device, total, first, cfg_.training.log_every, flops,
                                          par_->world_size());
+  setup_profiler(first, total);
   const std::int64_t eval_every = cfg_.training.eval_every;
   for (std::int64_t step = first; step < total; ++step) {
+    profiler_->before_step(step);
     train_step(step);
+    profiler_->after_step(step);
     const std::int64_t done = step + 1;
     if (eval_every > 0 && done % eval_every == 0 && done != total) evaluate(done);
     if (ckpt_->due(done)) ckpt_->save(done, summary_.losses, summary_.eval_losses);
@@ -71,6 +74,21 @@ TrainSummary Trainer::fit() {
   live_status_clear();
   finish();
   return summary_;
+}
+
+// The profiled window, clipped to the steps this process runs.
+void Trainer::setup_profiler(std::int64_t first, std::int64_t total) {
+  const TrainingSettings& t = cfg_.training;
+  std::int64_t start = std::max(t.profile_start, first), steps = std::min(t.profile_steps, total - start);
+  if (t.profile_steps > 0 && steps <= 0)
+    host_logger()->warn("training.profile_start = {} is not among the steps {}..{} of this run: nothing is profiled",
+                        t.profile_start, first, total - 1);
+  if (t.profile_steps > 0 && steps > 0 && steps < t.profile_steps)
+    host_logger()->warn("the run ends before training.profile_steps = {} steps from step {}: profiling {}", t.profile_steps,
+                        start, steps);
+  fs::path dir = run_dir_ / "profile";
+  if (par_->world_size() > 1) dir /= "rank" + std::to_string(par_->rank());
+  profiler_ = std::make_unique<StepProfiler>(start, std::max<std::int64_t>(steps, 0), dir, cfg_.run.device);
 }
 
 std::uint64_t micro_batch_seed(std::uint64_t seed, std::int64_t step, std::uint64_t global_micro_batch) {

@@ -20,6 +20,7 @@
 #include "train/lr_schedule.hpp"
 #include "train/objective_model.hpp"
 #include "train/progress.hpp"
+#include "train/step_profiler.hpp"
 #include "train/trainer.hpp"
 
 namespace socrates {
@@ -38,6 +39,7 @@ class Trainer {
   void setup_optimizer();
   void setup_schedule();
   void setup_checkpointer();
+  void setup_profiler(std::int64_t first, std::int64_t total);
   void setup_evaluation();
 
   // One optimizer step (trainer_step.cpp): returns the step's loss over the global batch.
@@ -78,6 +80,7 @@ class Trainer {
   std::unique_ptr<Checkpointer> ckpt_;
   std::unique_ptr<MetricsWriter> metrics_;
   std::unique_ptr<Progress> progress_;
+  std::unique_ptr<StepProfiler> profiler_;
 
   std::vector<NamedEvaluator> evaluators_;
   std::vector<Example> during_examples_, final_examples_;

@@ -48,15 +48,8 @@ Job start(const std::vector<std::string>& args, const std::string& log_name,
           std::vector<std::pair<std::string, std::string>> env = {}) {
   Job j;
   j.log = scratch() / (log_name + ".log");
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, j.log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
   env.insert(env.begin(), {"OMP_NUM_THREADS", "1"});
-  std::vector<std::string> argv_s = socrates::test::socrates_argv(args), env_s = socrates::test::environment_with(env);
-  const std::vector<char*> argv = socrates::test::c_strings(argv_s), envp = socrates::test::c_strings(env_s);
-  posix_spawn(&j.pid, SOCRATES_EXE, &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
+  j.pid = socrates::test::start_socrates(args, {.log = j.log}, env);
   return j;
 }
 

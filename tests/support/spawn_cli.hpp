@@ -62,6 +62,39 @@ inline std::vector<char*> c_strings(std::vector<std::string>& v) {
   return out;
 }
 
+/// Where the output of a child started with start_socrates goes: both streams into `log`
+/// (appended, or truncated first), or stderr onto `stderr_fd` (a pipe or a terminal) with
+/// stdout to /dev/null; `close_fd` is a descriptor the child must not inherit open.
+struct ChildOutput {
+  std::filesystem::path log;
+  bool truncate = false;
+  int stderr_fd = -1;
+  int close_fd = -1;
+};
+
+/// Starts `socrates args...` with `env` added to this process's environment and returns at
+/// once: the child's pid, or -1 when posix_spawn failed.
+inline pid_t start_socrates(const std::vector<std::string>& args, const ChildOutput& out,
+                            const std::vector<std::pair<std::string, std::string>>& env = {}) {
+  std::vector<std::string> argv_s = socrates_argv(args), env_s = environment_with(env);
+  const std::vector<char*> argv = c_strings(argv_s), envp = c_strings(env_s);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (out.stderr_fd >= 0) {
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out.stderr_fd, 2);
+  } else {
+    posix_spawn_file_actions_addopen(&fa, 1, out.log.c_str(), O_WRONLY | O_CREAT | (out.truncate ? O_TRUNC : O_APPEND),
+                                     0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  }
+  if (out.close_fd >= 0) posix_spawn_file_actions_addclose(&fa, out.close_fd);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
 /// Runs `socrates args...` in `scratch` (its working directory) with `env` added to this
 /// process's environment; kills it with SIGKILL after `limit`.
 inline SpawnResult spawn_socrates(const std::vector<std::string>& args, const std::filesystem::path& scratch,

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "run_cli.hpp"
+#include "spawn_cli.hpp"
 #include "sweep_test_util.hpp"
 
 extern char** environ;
@@ -24,19 +25,7 @@ using nlohmann::json;
 namespace {
 
 pid_t spawn_socrates(const std::vector<std::string>& args, const fs::path& log) {
-  std::vector<std::string> all{SOCRATES_EXE};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  pid_t pid = 0;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
+  return socrates::test::start_socrates(args, {.log = log, .truncate = true});
 }
 
 // sweep.json, or null while it is not there (or being replaced).

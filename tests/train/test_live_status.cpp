@@ -16,7 +16,6 @@
 #include "spawn_cli.hpp"
 
 namespace fs = std::filesystem;
-using socrates::test::c_strings;
 
 namespace {
 
@@ -50,17 +49,9 @@ std::string run_on(bool terminal, const std::vector<std::string>& args) {
     EXPECT_EQ(pipe(p), 0);
     master = p[0], slave = p[1];
   }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, slave, 2);
-  posix_spawn_file_actions_addclose(&fa, master);
-  std::vector<std::string> argv_s = socrates::test::socrates_argv(args);
-  std::vector<std::string> env_s = socrates::test::environment_with({{"TERM", "xterm"}, {"OMP_NUM_THREADS", "1"}});
-  const auto argv = c_strings(argv_s), envp = c_strings(env_s);
-  pid_t pid = -1;
-  EXPECT_EQ(posix_spawn(&pid, SOCRATES_EXE, &fa, nullptr, argv.data(), envp.data()), 0);
-  posix_spawn_file_actions_destroy(&fa);
+  const pid_t pid = socrates::test::start_socrates(args, {.stderr_fd = slave, .close_fd = master},
+                                                   {{"TERM", "xterm"}, {"OMP_NUM_THREADS", "1"}});
+  EXPECT_GT(pid, 0);
   close(slave);
   std::string out;
   char buf[4096];
