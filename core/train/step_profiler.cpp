@@ -161,10 +161,13 @@ void StepProfiler::write(double wall_ms) {
   std::sort(by_group.begin(), by_group.end(), [](auto& a, auto& b) { return a.second > b.second; });
   const std::vector<ProfileRow> top_kernels = top_rows(kernels, 40), top_host = top_rows(host_self_times(host), 40);
 
-  std::string md = fmt::format(
-      "# Profile of training steps {}..{}\n\nWall time per step: {:.2f} ms. Device kernel time per step: {:.2f} ms "
-      "({:.0f}% of the wall time; the rest is the device idle, waiting for the host).\n\n",
-      start_ + 1, start_ + steps_, wall_ms / per, device_ms / per, wall_ms > 0 ? 100.0 * device_ms / wall_ms : 0.0);
+  std::string md = fmt::format("# Profile of training steps {}..{}\n\nWall time per step: {:.2f} ms.", start_ + 1,
+                               start_ + steps_, wall_ms / per);
+  if (device_.is_cuda())
+    md += fmt::format(" Device kernel time per step: {:.2f} ms ({:.0f}% of the wall time; in the rest the device "
+                      "waits for the host).",
+                      device_ms / per, wall_ms > 0 ? 100.0 * device_ms / wall_ms : 0.0);
+  md += "\n\n";
   nlohmann::json j = {{"first_step", start_ + 1}, {"steps", steps_}, {"wall_ms_per_step", wall_ms / per},
                       {"device_ms_per_step", device_ms / per}};
   if (!kernels.empty()) {
@@ -185,8 +188,11 @@ void StepProfiler::write(double wall_ms) {
   write_file_atomic(dir_ / "summary.json", j.dump(1) + "\n");
 
   auto log = host_logger();
-  log->info("profile: {:.2f} ms/step wall, {:.2f} ms/step on the device -> {}", wall_ms / per, device_ms / per,
-            (dir_ / "summary.md").string());
+  if (device_.is_cuda())
+    log->info("profile: {:.2f} ms/step wall, {:.2f} ms/step on the device -> {}", wall_ms / per, device_ms / per,
+              (dir_ / "summary.md").string());
+  else
+    log->info("profile: {:.2f} ms/step -> {}", wall_ms / per, (dir_ / "summary.md").string());
   for (std::size_t i = 0; i < by_group.size() && i < 6; ++i)
     log->info("profile:   {:<14} {:8.3f} ms/step ({:.0f}%)", by_group[i].first, by_group[i].second / per,
               100.0 * by_group[i].second / device_ms);
