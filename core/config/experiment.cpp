@@ -42,7 +42,10 @@ const std::vector<std::pair<std::string, Schema>>& host_sections() {
        {
            opt("path", SOCRATES_PATH, "\"\"",
                "Hugging Face model folder (config.json + *.safetensors); empty: random weights from `shape`"),
-           opt("shape", SOCRATES_PATH, "\"\"", "config.json giving the shape of a randomly initialised model"),
+           opt("shape", SOCRATES_PATH, "\"\"",
+               "config.json giving the shape of a randomly initialised model (weights normal with std "
+               "`initializer_range`; the embedding with std `embedding_initializer_range` when the file sets it, a "
+               "Socrates key: [configs/models/README.md](../configs/models/README.md))"),
            opt("tokenizer", SOCRATES_PATH, "\"\"", "tokenizer.json (default: the one in `path`)"),
            opt("dtype", SOCRATES_STRING, "\"bfloat16\"", "Compute dtype of the frozen base weights",
                {"float32", "bfloat16", "float16"}),
