@@ -21,6 +21,8 @@
 #include "socrates/error.hpp"
 #include "tokenizer/bpe_tokenizer.hpp"
 
+#include "read_files.hpp"
+
 namespace fs = std::filesystem;
 using namespace socrates;
 using namespace socrates::testing;
@@ -30,10 +32,7 @@ using ::testing::HasSubstr;
 
 namespace {
 
-json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  return json::parse(in);
-}
+using socrates::test::read_json;
 
 gguf::ImportOptions f32() {
   gguf::ImportOptions o;

@@ -24,6 +24,8 @@
 
 #include "spawn_cli.hpp"
 
+#include "read_files.hpp"
+
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -43,11 +45,7 @@ std::vector<std::string> extra_sets() {
   return out;
 }
 
-json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw std::runtime_error("cannot read " + p.string());
-  return json::parse(in);
-}
+using socrates::test::read_json;
 
 }  // namespace
 

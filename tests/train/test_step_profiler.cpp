@@ -14,6 +14,8 @@
 #include "train/step_profiler.hpp"
 #include "train/trainer.hpp"
 
+#include "read_files.hpp"
+
 namespace fs = std::filesystem;
 using namespace socrates;
 using nlohmann::json;
@@ -76,11 +78,7 @@ class Profile : public testing::Test {
   fs::path dir_;
 };
 
-json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  if (!in) throw std::runtime_error("cannot read " + p.string());
-  return json::parse(in);
-}
+using socrates::test::read_json;
 
 }  // namespace
 
