@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include <fmt/format.h>
+
 #include "checkpoint/latest_run.hpp"
 #include "cli/cli.hpp"
 #include "cli/dist_env.hpp"
@@ -104,7 +106,8 @@ static int report(const TrainSummary& s, const std::filesystem::path& dir) {
   auto log = host_logger();
   if (s.stop_signal != 0) return 128 + s.stop_signal;
   log->info("── summary ──────────────────────────────────────────────");
-  log->info("{} steps in {:.1f}s ({:.0f} tokens/s)", s.steps, s.seconds, s.tokens_per_second);
+  log->info("{} steps in {:.1f}s ({:.0f} tokens/s{})", s.steps, s.seconds, s.tokens_per_second,
+            s.mfu > 0 ? fmt::format(", MFU {:.1f}%, HFU {:.1f}%", 100 * s.mfu, 100 * s.hfu) : "");
   if (!s.losses.empty()) {
     const std::size_t k = std::max<std::size_t>(1, s.losses.size() / 10);
     double first = 0, last = 0;

@@ -9,13 +9,15 @@
 
 #include <c10/core/Device.h>
 
+#include "train/train_flops.hpp"
+
 namespace socrates {
 
 class Progress {
  public:
-  /// `flops_per_token`: model FLOPs per trained token (for MFU); `world`: ranks.
+  /// `flops`: model and hardware FLOPs per trained token (for MFU and HFU); `world`: ranks.
   Progress(c10::Device device, std::int64_t total_steps, std::int64_t first_step, std::int64_t log_every,
-           double flops_per_token, int world);
+           TrainFlops flops, int world);
 
   void add_tokens(std::int64_t tokens) {
     window_tokens_ += tokens;
@@ -27,12 +29,16 @@ class Progress {
   /// The live status line after every step (on a terminal; see log/live_status.hpp).
   void tick(std::int64_t step, double loss);
   double elapsed_seconds() const;
+  /// Model and hardware FLOP utilisation at `tokens_per_s` over all ranks; 0 where the device's
+  /// peak is unknown (CPU).
+  TrainFlops utilisation(double tokens_per_s) const;
 
  private:
   using Clock = std::chrono::steady_clock;
   c10::Device device_;
   std::int64_t total_, first_, log_every_;
-  double flops_per_token_, peak_;
+  TrainFlops flops_;
+  double peak_;
   int world_;
   Clock::time_point start_, window_start_;
   std::int64_t window_tokens_ = 0, run_tokens_ = 0;

@@ -50,9 +50,13 @@ TrainSummary Trainer::fit() {
     evaluate(0);
     evaluate_base();
   }
-  // Model FLOPs per trained token: forward, plus backward through activations (the base is
-  // frozen, so no weight gradients): 2x forward. Recomputation is not counted.
-  const double flops = 2.0 * model_->config().flops_per_token(train_set_->stats().max_length / 2 + 1);
+  const TokenStats& ts = train_set_->stats();
+  std::int64_t trainable = 0;
+  for (const auto& [n, p] : params_) trainable += p.numel();
+  const TrainFlops flops = train_flops_per_token(
+      model_->config(), static_cast<double>(ts.tokens) / static_cast<double>(std::max<std::int64_t>(1, ts.examples)),
+      static_cast<double>(ts.label_tokens) / static_cast<double>(std::max<std::int64_t>(1, ts.tokens)), trainable,
+      cfg_.training.gradient_checkpointing);
   progress_ = std::make_unique<Progress>(cfg_.run.device, total, first, cfg_.training.log_every, flops,
                                          par_->world_size());
   setup_profiler(first, total);

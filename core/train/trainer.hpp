@@ -15,6 +15,7 @@ struct TrainSummary {
   std::int64_t steps = 0;
   double seconds = 0;
   double tokens_per_second = 0;
+  double mfu = 0, hfu = 0;  // model / hardware FLOP utilisation (0 on a CPU): docs/benchmarks.md
   std::vector<double> losses;       // training loss of every step
   std::vector<double> eval_losses;  // validation loss at step 0 and every evaluation
   std::filesystem::path adapter_dir;

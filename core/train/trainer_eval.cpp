@@ -144,6 +144,9 @@ void Trainer::finish() {
       for (std::size_t i : mb) all_tokens += train_set_->length(i);
   summary_.tokens_per_second =
       static_cast<double>(all_tokens) * par_->world_size() / std::max(1e-9, summary_.seconds);
+  const TrainFlops u = progress_->utilisation(summary_.tokens_per_second);
+  summary_.mfu = u.model;
+  summary_.hfu = u.hardware;
 }
 
 }  // namespace socrates
