@@ -56,8 +56,10 @@ except OSError:
     pass
 warm = rows[3:] if len(rows) > 4 else rows
 tps = statistics.median(r["tokens_per_s"] for r in warm) if warm else None
+mfu = statistics.median(r.get("mfu", 0) for r in warm) if warm else None
+hfu = statistics.median(r.get("hfu", 0) for r in warm) if warm else None
 print(json.dumps({"impl": "socrates", "case": name, "quant": quant, "optim": optim, "rc": int(rc),
-                  "steps_measured": len(warm), "tokens_per_s": tps,
+                  "steps_measured": len(warm), "tokens_per_s": tps, "mfu": mfu, "hfu": hfu,
                   "peak_gib": max((r.get("peak_mem_gib", 0) for r in rows), default=None),
                   "loss_first": rows[0]["loss"] if rows else None, "loss_last": rows[-1]["loss"] if rows else None,
                   "run_dir": run}))

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One GPU-machine call (run from the repo root there): build, the GPU tests named by TESTS,
+# then bench/train/run.sh for SHAPES x QUANTS with a profile of two steps, folded into at most
+# six files under $1 (the device tool returns 8): env-and-tests.log, train.jsonl, profiles.md,
+# logs.txt (the tails of every log).
+#   bench/train/device-call.sh OUT [TESTS regex]   SHAPES="qwen2.5-7b" QUANTS="none nf4" STEPS=14
+set -uo pipefail
+out=${1:?usage: bench/train/device-call.sh OUT [TESTS]}
+tests=${2:-}
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+export PYTHONPATH=$root/.device/site NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
+mkdir -p "$out"
+log=$out/env-and-tests.log
+{ date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; git log --oneline -1 2>/dev/null; } > "$log"
+SOCRATES_BUILD_DIR=$root/build-gpu timeout "${BUILD_TIMEOUT:-300}" scripts/device/build.sh > /tmp/build.log 2>&1
+echo "build rc=$?" >> "$log"
+tail -3 /tmp/build.log >> "$log"
+source /tmp/socrates-env.sh
+if [ -n "$tests" ]; then
+  (cd build-gpu && timeout "${TEST_TIMEOUT:-150}" ctest -R "$tests" --output-on-failure >> "$log" 2>&1)
+  echo "ctest rc=$?" >> "$log"
+fi
+[ -n "${SHAPES:-}" ] || exit 0
+QUANTS=${QUANTS:-none nf4} STEPS=${STEPS:-14} SETS=${SETS:-"training.profile_steps=2 training.profile_start=11"} \
+  RUNS_DIR=/tmp/bench-runs bench/train/run.sh /tmp/bench-out $SHAPES > /tmp/bench-out.txt 2>&1
+cp /tmp/bench-out/train.jsonl "$out/" 2>/dev/null
+python3 bench/train/table.py /tmp/bench-out/train.jsonl >> "$out/train-table.md" 2>&1
+for f in /tmp/bench-out/profile-*.md; do [ -f "$f" ] && { echo "<!-- $(basename "$f") -->"; cat "$f"; echo; }; done > "$out/profiles.md"
+for f in /tmp/bench-out.txt /tmp/bench-out/*.log; do echo "=== $f"; tail -25 "$f"; done > "$out/logs.txt"
