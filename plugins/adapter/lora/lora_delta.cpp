@@ -20,7 +20,8 @@ at::Tensor LoraDelta::forward(const at::Tensor& x) {
   // nn.Dropout(p) when p > 0, else nn.Identity; the default generator, so gradient
   // checkpointing replays the same mask.
   if (training_ && dropout_ > 0.0) h = at::dropout(h, dropout_, /*train=*/true);
-  at::Tensor y = at::linear(at::linear(h, a_), b_) * scaling_;
+  // The scaling on the r-wide intermediate: one pass over tokens x r instead of tokens x out.
+  at::Tensor y = at::linear(at::linear(h, a_) * scaling_, b_);
   return y.scalar_type() == x.scalar_type() ? y : y.to(x.scalar_type());
 }
 
