@@ -19,6 +19,13 @@ exe=${SOCRATES_BUILD_DIR:-$root/build}/bin/socrates
 runs=${RUNS_DIR:-/tmp/socrates-bench-runs}
 mkdir -p "$out" "$runs"
 jsonl=$out/train.jsonl
+# FIXED_LEN=256: every sequence of ours exactly that long, as the anchor's (prompts lengthened,
+# then cut at max_seq_len); unset: the synthetic data's natural lengths.
+data_sets=(--set dataset.path="$root/data/synthetic-socsci210")
+if [ -n "${FIXED_LEN:-}" ]; then
+  python3 "$root/bench/train/fixed_length_data.py" "$root/data/synthetic-socsci210" "$runs/fixed-data" > /dev/null
+  data_sets=(--set dataset.path="$runs/fixed-data" --set dataset.format=jsonl --set data.max_seq_len="$FIXED_LEN")
+fi
 
 for s in $shapes; do
   cfg=$root/configs/models/$s/config.json
@@ -32,7 +39,7 @@ for s in $shapes; do
       --set run.name="$name" --set run.output_dir="$runs" --set run.device="${DEVICE:-cuda}" \
       --set model.path= --set model.shape="$cfg" --set model.quantize="$q" \
       --set model.tokenizer="$root/data/tokenizers/qwen2.5/tokenizer.json" \
-      --set dataset.path="$root/data/synthetic-socsci210" \
+      "${data_sets[@]}" \
       --set optimizer.plugin="$optim" \
       --set training.global_batch_size=16 --set training.micro_batch_size=16 \
       --set training.max_steps="$steps" --set training.log_every=1 --set training.eval_every=0 \
