@@ -88,6 +88,7 @@ ModelSettings ModelSettings::from(const ConfigSection& s) {
     o.double_quant = s.get<bool>("double_quant");
     m.quantize = o;
   }
+  m.cudnn_attention = s.get<bool>("cudnn_attention");
   m.origin = s.origin("shape");
   return m;
 }

@@ -23,21 +23,15 @@
 
 namespace socrates {
 
-namespace {
-
 // cuDNN's attention builds an execution plan on the host for every new shape: with the varying
 // sequence lengths of real batches that cost 2.5 ms of host time per call on an H100 (a
-// quarter of a 7B LoRA step, in the step profiler), while its kernels took 0.2 ms. The flash
-// and memory-efficient kernels need no plan; SDPA picks between them as before.
-void avoid_planned_attention_kernels(c10::Device device) {
-  if (device.is_cuda()) at::globalContext().setSDPUseCuDNN(false);
-}
-
-}  // namespace
+// quarter of a 7B LoRA step, in the step profiler), while its kernels took 0.1 ms. The flash
+// and memory-efficient kernels need no plan; SDPA picks among the others as before.
+void use_cudnn_attention(bool on) { at::globalContext().setSDPUseCuDNN(on); }
 
 CausalLM::CausalLM(ModelConfig c, c10::Device device, c10::ScalarType dtype)
     : config_(std::move(c)), device_(device), dtype_(dtype), inv_freq_(rope_inv_freq(config_)) {
-  avoid_planned_attention_kernels(device_);
+  if (device_.is_cuda()) use_cudnn_attention(false);
 }
 
 std::unique_ptr<CausalLM> CausalLM::random(const ModelConfig& c, c10::Device device, c10::ScalarType dtype,

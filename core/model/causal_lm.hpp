@@ -31,6 +31,11 @@ struct ForwardOptions {
   KVCache* cache = nullptr;
 };
 
+/// Whether SDPA may use cuDNN's attention kernels on CUDA (process-wide). A CUDA model turns
+/// them off when it is made ([model] cudnn_attention turns them back on): cuDNN plans every new
+/// sequence length on the host, which costs more than it saves on batches of varying length.
+void use_cudnn_attention(bool on);
+
 class CausalLM final : public ModelView {
  public:
   /// Loads a Hugging Face folder (config.json + safetensors) onto `device` in `dtype`

@@ -23,10 +23,7 @@ void describe_quantisation(const ModelSettings& m, const RunSettings& run) {
                         "CUDA ([run] device = \"cuda\")", run.device.str());
 }
 
-}  // namespace
-
-std::unique_ptr<CausalLM> load_model(const ModelSettings& m, const RunSettings& run) {
-  describe_quantisation(m, run);
+std::unique_ptr<CausalLM> load_or_init(const ModelSettings& m, const RunSettings& run) {
   if (!m.path.empty()) return CausalLM::load(m.path, run.device, m.dtype, m.quantize);
   if (m.shape.empty())
     throw ConfigError((m.origin.empty() ? std::string("[model]") : m.origin) + ": set [model] path or [model] shape");
@@ -43,6 +40,15 @@ std::unique_ptr<CausalLM> load_model(const ModelSettings& m, const RunSettings& 
   host_logger()->info("model: random {} weights from shape {} ({:.1f}M parameters), seed {}", cfg.architecture,
                       m.shape.string(), cfg.num_parameters() / 1e6, run.seed);
   return CausalLM::random(cfg, run.device, m.dtype, run.seed, m.quantize);
+}
+
+}  // namespace
+
+std::unique_ptr<CausalLM> load_model(const ModelSettings& m, const RunSettings& run) {
+  describe_quantisation(m, run);
+  std::unique_ptr<CausalLM> model = load_or_init(m, run);
+  if (run.device.is_cuda()) use_cudnn_attention(m.cudnn_attention);
+  return model;
 }
 
 }  // namespace socrates
