@@ -100,8 +100,11 @@ void check_resumable(const TrainerState& saved, const TrainerState& now, const s
     else if (it->second != value)
       differ(key, it->second, value);
   }
-  for (const auto& [key, value] : now.settings)
-    if (!saved.settings.count(key)) differ(key, value, "(not set)");
+  for (const auto& [key, value] : now.settings) {
+    if (saved.settings.count(key)) continue;
+    auto d = now.defaults.find(key);
+    if (d == now.defaults.end() || d->second != value) differ(key, value, "(not set)");
+  }
   // The number of ranks may change: the data order is global and the optimizer state is
   // keyed by parameter name (docs/distributed.md).
   if (saved.total_steps != now.total_steps)

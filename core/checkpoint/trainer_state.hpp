@@ -28,6 +28,9 @@ struct TrainerState {
   /// What must not change on resume: "training.global_batch_size" -> "32", "batch plan
   /// (sha256)" -> "…", "dataset (fingerprint)" -> "…". Values are TOML text or digests.
   std::map<std::string, std::string> settings;
+  /// The declared default of each plugin option in `settings` (not saved): a checkpoint made
+  /// before a plugin gained an option resumes when the option keeps its default.
+  std::map<std::string, std::string> defaults;
   std::vector<double> losses;                                // training loss of steps 1..step
   std::vector<double> eval_losses;                           // validation losses so far, in order
 };

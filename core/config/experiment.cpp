@@ -241,7 +241,8 @@ class Resolver {
     table = std::move(with_plugin);
     std::map<std::string, std::string, std::less<>> origins;
     for (const auto& [k, v] : values) origins[k] = file_.origin(dotted + "." + k);
-    return PluginUse{dotted, slot.concern, name, ConfigSection(dotted, std::move(values), std::move(origins)), lib.library};
+    return PluginUse{dotted,      slot.concern, name, ConfigSection(dotted, std::move(values), std::move(origins)),
+                     lib.library, lib.options};
   }
 
   std::string known_names(const std::string& concern) const {

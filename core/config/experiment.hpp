@@ -26,6 +26,7 @@ struct PluginUse {
   std::string name;
   ConfigSection config;  // the section without its "plugin" key
   std::shared_ptr<PluginLibrary> library;
+  const Schema* options = nullptr;  // the plugin's option table (lives with `library`)
 };
 
 class Experiment {

@@ -181,7 +181,8 @@ const char* const kUpdateKeys[] = {"global_batch_size", "micro_batch_size", "epo
                                    "lr",                "schedule",         "warmup_ratio", "min_lr_ratio",
                                    "max_grad_norm",     "length_bucketing"};
 
-std::map<std::string, std::string> update_settings_of(const Experiment& exp) {
+std::map<std::string, std::string> update_settings_of(const Experiment& exp,
+                                                      std::map<std::string, std::string>& defaults) {
   std::map<std::string, std::string> out;
   const ConfigSection t = exp.section("training");
   for (const char* key : kUpdateKeys) out[std::string("training.") + key] = to_toml_value_text(t.values().at(key));
@@ -193,6 +194,10 @@ std::map<std::string, std::string> update_settings_of(const Experiment& exp) {
     for (const PluginUse* use : exp.plugins_in(slot)) {
       out[std::string(slot) + ".plugin"] = "\"" + use->name + "\"";
       for (const auto& [key, value] : use->config.values()) out[std::string(slot) + "." + key] = to_toml_value_text(value);
+      if (use->options)
+        for (const OptionSpec& o : *use->options)
+          if (o.default_value)
+            defaults[std::string(slot) + "." + o.key] = to_toml_value_text(canonicalize(*o.default_value, o.type));
     }
   }
   return out;
@@ -209,7 +214,7 @@ HostSettings HostSettings::from(const Experiment& exp) {
   h.training = TrainingSettings::from(exp.section("training"));
   h.checkpoint = CheckpointSettings::from(exp.section("checkpoint"));
   h.evaluation = EvaluationSettings::from(exp.section("evaluation"), h.run.seed, h.data.max_seq_len);
-  h.update_settings = update_settings_of(exp);
+  h.update_settings = update_settings_of(exp, h.update_defaults);
   return h;
 }
 

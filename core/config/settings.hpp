@@ -140,6 +140,8 @@ struct HostSettings {
   /// the [training] keys that change the updates, the seed, max_seq_len, the model dtype and
   /// every adapter, optimizer and objective option.
   std::map<std::string, std::string> update_settings;
+  /// The declared defaults of the plugin options among them, as TOML text.
+  std::map<std::string, std::string> update_defaults;
 
   static HostSettings from(const Experiment& exp);
 };

@@ -98,6 +98,7 @@ void Trainer::setup_checkpointer() {
   TrainingParts parts{adapter_.get(), optimizer_.get(), cfg_.run.device, par_->rank(), par_->world_size()};
   TrainerState base =
       describe_training(cfg_.update_settings, plan_, sched_, data_, *train_set_, par_->world_size());
+  base.defaults = cfg_.update_defaults;
   const LrSchedule sched = sched_;
   ckpt_ = std::make_unique<Checkpointer>(cfg_.checkpoint, exp_.to_toml(), run_dir_, create_sinks(exp_, run_dir_),
                                          parts, *par_, std::move(base),

@@ -87,6 +87,22 @@ TEST(TrainerState, ChangedSettingsAreListed) {
   }
 }
 
+TEST(TrainerState, AnOptionAddedSinceTheCheckpointResumesAtItsDefault) {
+  const TrainerState saved = sample();  // made before the plugin had "adapter.compute"
+  TrainerState now = saved;
+  now.settings["adapter.compute"] = "\"adapter\"";
+  now.defaults["adapter.compute"] = "\"adapter\"";
+  check_resumable(saved, now, "/ckpt");  // at its default: the same training
+  now.settings["adapter.compute"] = "\"input\"";
+  EXPECT_THAT([&] { check_resumable(saved, now, "/ckpt"); },
+              testing::ThrowsMessage<Error>(HasSubstr("\n  adapter.compute: \"input\" now, (not set) in the checkpoint")));
+  // An option without a known default is a difference either way.
+  now.defaults.clear();
+  now.settings["adapter.compute"] = "\"adapter\"";
+  EXPECT_THAT([&] { check_resumable(saved, now, "/ckpt"); },
+              testing::ThrowsMessage<Error>(HasSubstr("adapter.compute: \"adapter\" now, (not set)")));
+}
+
 TEST(StepMetrics, TakesEveryNumberOfTheStep) {
   TempDir dir;
   write_bytes(dir / "metrics.jsonl",
