@@ -195,9 +195,15 @@ std::int64_t ModelConfig::num_parameters() const {
   return num_layers * layer + emb + hidden_size;
 }
 
+double ModelConfig::linear_weights_per_layer() const {
+  const double q = static_cast<double>(num_heads * head_dim), kv = static_cast<double>(num_kv_heads * head_dim),
+               h = static_cast<double>(hidden_size);
+  return h * (q + 2 * kv) + q * h + 3 * h * static_cast<double>(intermediate_size);
+}
+
 double ModelConfig::flops_per_token(std::int64_t seq_len) const {
-  const double q = num_heads * head_dim, kv = num_kv_heads * head_dim, h = hidden_size;
-  const double matmul = h * (q + 2 * kv) + q * h + 3 * h * intermediate_size;
+  const double h = hidden_size;
+  const double matmul = linear_weights_per_layer();
   // 2 FLOPs per multiply-add; causal attention: QK^T and AV over seq_len/2 keys on average.
   const double attn = 2.0 * 2.0 * num_heads * head_dim * (seq_len / 2.0);
   return num_layers * (2.0 * matmul + attn) + 2.0 * h * vocab_size;

@@ -56,6 +56,8 @@ struct ModelConfig {
 
   /// Parameters of the whole model (embeddings counted once when tied).
   std::int64_t num_parameters() const;
+  /// Weights of one decoder layer's seven projections (q, k, v, o, gate, up, down).
+  double linear_weights_per_layer() const;
   /// Forward FLOPs per token for a sequence of `seq_len` (matmuls + attention), for MFU.
   double flops_per_token(std::int64_t seq_len) const;
 };

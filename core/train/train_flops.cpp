@@ -6,9 +6,9 @@ namespace socrates {
 
 TrainFlops train_flops_per_token(const ModelConfig& c, double mean_length, double labelled_share,
                                  std::int64_t trainable_params, bool recompute) {
-  const double q = static_cast<double>(c.num_heads * c.head_dim), kv = static_cast<double>(c.num_kv_heads * c.head_dim),
-               h = static_cast<double>(c.hidden_size), layers = static_cast<double>(c.num_layers);
-  const double weights = layers * (h * (q + 2 * kv) + q * h + 3 * h * static_cast<double>(c.intermediate_size));
+  const double q = static_cast<double>(c.num_heads * c.head_dim), h = static_cast<double>(c.hidden_size),
+               layers = static_cast<double>(c.num_layers);
+  const double weights = layers * c.linear_weights_per_layer();
   const double linear = 2.0 * weights;                      // forward, 2 FLOPs per multiply-add
   const double attention = 4.0 * layers * q * (mean_length / 2.0);  // QK^T and AV over half the keys on average
   const double head = 2.0 * h * static_cast<double>(c.vocab_size) * labelled_share;

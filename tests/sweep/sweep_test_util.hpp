@@ -1,5 +1,5 @@
-// Shared by the sweep tests: a scratch folder, a tiny base experiment on the synthetic
-// sample, and reading JSON files.
+// Shared by the sweep tests: a scratch folder and a tiny base experiment on the synthetic
+// sample (reading files: tests/support/read_files.hpp).
 #pragma once
 
 #include <filesystem>
@@ -9,6 +9,8 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+
+#include "read_files.hpp"  // read_text, read_json
 
 namespace socrates::test {
 
@@ -25,14 +27,6 @@ inline void write_text(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
 }
 
-inline std::string read_text(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline nlohmann::json read_json(const fs::path& p) { return nlohmann::json::parse(read_text(p)); }
 
 /// The quickstart cut down to seconds per run: 2 steps of 2 sequences, 16 test participants
 /// scored exactly (distribution mode; the rare row without a bounded scale is sampled, with

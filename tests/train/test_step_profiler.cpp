@@ -13,6 +13,7 @@
 #include "plugin/plugin_registry.hpp"
 #include "train/step_profiler.hpp"
 #include "train/trainer.hpp"
+#include "train_test_util.hpp"
 
 #include "read_files.hpp"
 
@@ -59,21 +60,11 @@ class Profile : public testing::Test {
   void TearDown() override { fs::remove_all(dir_); }
 
   fs::path run(const std::string& name, std::vector<std::string> sets) {
-    const fs::path src = SOCRATES_SOURCE_DIR;
-    const fs::path exp = dir_ / (name + ".toml");
-    std::ofstream(exp) << "include = [\"" << (src / "experiments/quickstart.toml").string() << "\"]\n";
-    sets.insert(sets.end(), {"run.name=" + name, "run.output_dir=" + (dir_ / "runs").string(),
-                             "data.cache_dir=" + (dir_ / "cache").string(), "training.sample_generations=0",
-                             "data.inspect_examples=0", "evaluation.during_training=false",
-                             "evaluation.compare_base=false", "evaluation.max_examples=8",
-                             "training.eval_max_examples=8", "training.max_steps=4",
+    sets.insert(sets.end(), {"evaluation.during_training=false", "evaluation.compare_base=false",
+                             "evaluation.max_examples=8", "training.eval_max_examples=8", "training.max_steps=4",
                              "training.global_batch_size=4", "training.micro_batch_size=2"});
-    PluginRegistry reg;
-    Experiment e = Experiment::resolve(ExperimentFile::load(exp, sets), reg);
-    const fs::path run_dir = dir_ / "runs" / name;
-    fs::create_directories(run_dir);
-    train(e, run_dir);
-    return run_dir;
+    test::train_quickstart_variant(dir_, name, std::move(sets));
+    return dir_ / "runs" / name;
   }
   fs::path dir_;
 };

@@ -13,6 +13,7 @@
 #include "log/logging.hpp"
 #include "train/lr_schedule.hpp"
 #include "train/trainer.hpp"
+#include "train_test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace socrates;
@@ -30,18 +31,9 @@ class Train : public testing::Test {
 
   // A small experiment on the shipped synthetic sample: LoRA on a 2-layer model.
   TrainSummary run(const std::string& name, std::vector<std::string> sets) {
-    const fs::path src = SOCRATES_SOURCE_DIR;
-    const fs::path exp = dir_ / (name + ".toml");
-    std::ofstream(exp) << "include = [\"" << (src / "experiments/quickstart.toml").string() << "\"]\n";
-    sets.insert(sets.end(), {"run.name=" + name, "run.output_dir=" + (dir_ / "runs").string(),
-                             "data.cache_dir=" + (dir_ / "cache").string(), "training.sample_generations=0",
-                             "training.eval_max_examples=16", "data.inspect_examples=0", "training.log_every=1",
-                             "evaluation.max_examples=16"});
-    PluginRegistry reg;
-    Experiment e = Experiment::resolve(ExperimentFile::load(exp, sets), reg);
+    sets.insert(sets.end(), {"training.eval_max_examples=16", "training.log_every=1", "evaluation.max_examples=16"});
     run_dir_ = dir_ / "runs" / name;
-    fs::create_directories(run_dir_);
-    return train(e, run_dir_);
+    return test::train_quickstart_variant(dir_, name, std::move(sets));
   }
   std::map<std::string, at::Tensor> adapter(const fs::path& run) {
     SafetensorsFile f = SafetensorsFile::open(run / "adapter/adapter_model.safetensors");
