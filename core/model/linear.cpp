@@ -17,7 +17,7 @@ Linear::Linear(std::string name, std::int64_t out, std::int64_t in, at::Tensor b
 
 at::Tensor Linear::forward(const at::Tensor& x) const {
   at::Tensor y = base_ ? base_->forward(x) : at::linear(x, weight_, bias_);
-  if (delta_) y = y + delta_->forward(x);
+  if (delta_) y = delta_->forward_add(x, y);
   return y;
 }
 

@@ -161,7 +161,15 @@ __global__ void k_quantize_8bit(const float* __restrict__ x, const float* __rest
     out[start + i] = d_quantize8(scode, __fsub_rn(x[start + i], off) * inv);
 }
 
-// Thread per byte: the block absmax (undoing double quantisation when nested) and two lookups.
+__device__ __forceinline__ float d_block_absmax(std::int64_t e, int blocksize, const float* absmax_f,
+                                                const unsigned char* absmax_q, const float* nested_absmax,
+                                                const float* nested_code, int nested_blocksize, float off) {
+  const std::int64_t blk = e / blocksize;
+  if (!absmax_q) return absmax_f[blk];
+  return __fadd_rn(__fmul_rn(nested_code[absmax_q[blk]], nested_absmax[blk / nested_blocksize]), off);
+}
+
+// Thread per byte: the general case (any n, blocksize or alignment).
 template <class T>
 __global__ void k_dequantize_4bit(const unsigned char* __restrict__ packed, const float* __restrict__ absmax_f,
                                   const unsigned char* __restrict__ absmax_q, const float* __restrict__ nested_absmax,
@@ -174,13 +182,43 @@ __global__ void k_dequantize_4bit(const unsigned char* __restrict__ packed, cons
        j += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const unsigned char b = packed[j];
     const std::int64_t i = 2 * j;
-    auto block_absmax = [&](std::int64_t e) {
-      const std::int64_t blk = e / blocksize;
-      if (!absmax_q) return absmax_f[blk];
-      return __fadd_rn(__fmul_rn(nested_code[absmax_q[blk]], nested_absmax[blk / nested_blocksize]), off);
+    auto am = [&](std::int64_t e) {
+      return d_block_absmax(e, blocksize, absmax_f, absmax_q, nested_absmax, nested_code, nested_blocksize, off);
     };
-    out[i] = from_f<T>(__fmul_rn(stable[b >> 4], block_absmax(i)));
-    if (i + 1 < n) out[i + 1] = from_f<T>(__fmul_rn(stable[b & 15], block_absmax(i + 1)));
+    out[i] = from_f<T>(__fmul_rn(stable[b >> 4], am(i)));
+    if (i + 1 < n) out[i + 1] = from_f<T>(__fmul_rn(stable[b & 15], am(i + 1)));
+  }
+}
+
+// Sixteen values a thread: one 8-byte load, one absmax (blocksize % 16 == 0), 16-byte stores,
+// the code table in shared memory (constant memory serialises divergent lookups). The same
+// round-to-nearest products as k_dequantize_4bit, so the values are identical.
+template <class T>
+__global__ void k_dequantize_4bit_x16(const uint2* __restrict__ packed, const float* __restrict__ absmax_f,
+                                      const unsigned char* __restrict__ absmax_q,
+                                      const float* __restrict__ nested_absmax, const float* __restrict__ nested_code,
+                                      const float* __restrict__ offset, int type, T* __restrict__ out,
+                                      std::int64_t groups, int blocksize, int nested_blocksize) {
+  __shared__ float stable[16];
+  if (threadIdx.x < 16) stable[threadIdx.x] = c_table[type][threadIdx.x];
+  __syncthreads();
+  const float off = absmax_q ? *offset : 0.0f;
+  for (std::int64_t g = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; g < groups;
+       g += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const uint2 v = packed[g];
+    const float am =
+        d_block_absmax(g * 16, blocksize, absmax_f, absmax_q, nested_absmax, nested_code, nested_blocksize, off);
+    uint4 buf[sizeof(T)];  // 16 values of T
+    T* vals = reinterpret_cast<T*>(buf);
+#pragma unroll
+    for (int k = 0; k < 8; ++k) {
+      const unsigned b = ((k < 4 ? v.x : v.y) >> (8 * (k & 3))) & 0xffu;
+      vals[2 * k] = from_f<T>(__fmul_rn(stable[b >> 4], am));
+      vals[2 * k + 1] = from_f<T>(__fmul_rn(stable[b & 15], am));
+    }
+    uint4* dst = reinterpret_cast<uint4*>(out + g * 16);
+#pragma unroll
+    for (int k = 0; k < static_cast<int>(sizeof(T)); ++k) dst[k] = buf[k];
   }
 }
 
@@ -238,25 +276,29 @@ void cuda_dequantize_4bit(const Nf4Tensor& q, at::Tensor& out) {
   const float* nabs = nested ? q.nested_absmax.data_ptr<float>() : nullptr;
   const float* ncode = nested ? q.nested_quant_map.data_ptr<float>() : nullptr;
   const float* off = nested ? q.nested_offset.data_ptr<float>() : nullptr;
-  const std::int64_t bytes = (n + 1) / 2;
-  const int grid = static_cast<int>(std::min<std::int64_t>((bytes + kThreads - 1) / kThreads, 65535));
   auto stream = at::cuda::getCurrentCUDAStream();
   const auto* pk = q.packed.data_ptr<std::uint8_t>();
   const int bs = static_cast<int>(q.blocksize), nbs = static_cast<int>(q.nested_blocksize);
+  const auto aligned = [](const void* p, std::uintptr_t a) { return reinterpret_cast<std::uintptr_t>(p) % a == 0; };
+  const bool x16 = n % 16 == 0 && bs % 16 == 0 && aligned(pk, 8) && aligned(out.data_ptr(), 16);
+  auto launch = [&](auto* o) {
+    using T = std::remove_pointer_t<decltype(o)>;
+    if (x16) {
+      const std::int64_t groups = n / 16;
+      const int grid = static_cast<int>(std::min<std::int64_t>((groups + kThreads - 1) / kThreads, 65535));
+      k_dequantize_4bit_x16<T><<<grid, kThreads, 0, stream>>>(reinterpret_cast<const uint2*>(pk), absmax_f, absmax_q,
+                                                              nabs, ncode, off, type, o, groups, bs, nbs);
+    } else {
+      const std::int64_t bytes = (n + 1) / 2;
+      const int grid = static_cast<int>(std::min<std::int64_t>((bytes + kThreads - 1) / kThreads, 65535));
+      k_dequantize_4bit<T><<<grid, kThreads, 0, stream>>>(pk, absmax_f, absmax_q, nabs, ncode, off, type, o, n, bs,
+                                                          nbs);
+    }
+  };
   switch (out.scalar_type()) {
-    case c10::kFloat:
-      k_dequantize_4bit<float><<<grid, kThreads, 0, stream>>>(pk, absmax_f, absmax_q, nabs, ncode, off,
-                                                             type, out.data_ptr<float>(), n, bs, nbs);
-      break;
-    case c10::kBFloat16:
-      k_dequantize_4bit<__nv_bfloat16><<<grid, kThreads, 0, stream>>>(
-          pk, absmax_f, absmax_q, nabs, ncode, off, type, reinterpret_cast<__nv_bfloat16*>(out.data_ptr<c10::BFloat16>()), n, bs, nbs);
-      break;
-    default:
-      k_dequantize_4bit<__half><<<grid, kThreads, 0, stream>>>(
-          pk, absmax_f, absmax_q, nabs, ncode, off, type, reinterpret_cast<__half*>(out.data_ptr<c10::Half>()), n, bs,
-          nbs);
-      break;
+    case c10::kFloat: launch(out.data_ptr<float>()); break;
+    case c10::kBFloat16: launch(reinterpret_cast<__nv_bfloat16*>(out.data_ptr<c10::BFloat16>())); break;
+    default: launch(reinterpret_cast<__half*>(out.data_ptr<c10::Half>())); break;
   }
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }

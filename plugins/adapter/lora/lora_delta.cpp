@@ -4,6 +4,7 @@
 
 #include <ATen/core/Generator.h>
 #include <ATen/core/grad_mode.h>
+#include <ATen/ops/addmm.h>
 #include <ATen/ops/dropout.h>
 #include <ATen/ops/empty.h>
 #include <ATen/ops/linear.h>
@@ -11,18 +12,36 @@
 
 namespace lora {
 
-LoraDelta::LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout)
-    : a_(std::move(a)), b_(std::move(b)), scaling_(scaling), dropout_(dropout) {}
+LoraDelta::LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype)
+    : a_(std::move(a)), b_(std::move(b)), scaling_(scaling), dropout_(dropout), in_input_dtype_(in_input_dtype) {}
 
-at::Tensor LoraDelta::forward(const at::Tensor& x) {
-  const at::ScalarType dt = a_.scalar_type();
-  at::Tensor h = x.scalar_type() == dt ? x : x.to(dt);
+at::ScalarType LoraDelta::compute_dtype(const at::Tensor& x) const {
+  return in_input_dtype_ ? x.scalar_type() : a_.scalar_type();
+}
+
+at::Tensor LoraDelta::dropped(const at::Tensor& x, at::ScalarType dt) const {
+  at::Tensor h = as(x, dt);
   // nn.Dropout(p) when p > 0, else nn.Identity; the default generator, so gradient
   // checkpointing replays the same mask.
   if (training_ && dropout_ > 0.0) h = at::dropout(h, dropout_, /*train=*/true);
+  return h;
+}
+
+at::Tensor LoraDelta::forward(const at::Tensor& x) {
+  const at::ScalarType dt = compute_dtype(x);
   // The scaling on the r-wide intermediate: one pass over tokens x r instead of tokens x out.
-  at::Tensor y = at::linear(at::linear(h, a_) * scaling_, b_);
-  return y.scalar_type() == x.scalar_type() ? y : y.to(x.scalar_type());
+  at::Tensor y = at::linear(at::linear(dropped(x, dt), as(a_, dt)) * scaling_, as(b_, dt));
+  return as(y, x.scalar_type());
+}
+
+at::Tensor LoraDelta::forward_add(const at::Tensor& x, const at::Tensor& base_out) {
+  const at::ScalarType dt = compute_dtype(x);
+  if (base_out.scalar_type() != dt) return base_out + forward(x);
+  // base_out + scaling * (h A^T) B^T as one GEMM whose epilogue reads base_out.
+  const at::Tensor u = at::linear(dropped(x, dt), as(a_, dt));
+  const at::Tensor y = at::addmm(base_out.reshape({-1, base_out.size(-1)}), u.reshape({-1, u.size(-1)}),
+                                 as(b_, dt).t(), /*beta=*/1, /*alpha=*/scaling_);
+  return y.view(base_out.sizes());
 }
 
 at::Tensor LoraDelta::delta_weight() const {

@@ -12,10 +12,14 @@ namespace lora {
 
 class LoraDelta final : public socrates::LinearDelta {
  public:
-  /// a: [r, in], b: [out, r], both trainable; `dropout` in [0, 1).
-  LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout);
+  /// a: [r, in], b: [out, r], both trainable; `dropout` in [0, 1). `in_input_dtype`: compute
+  /// with A and B cast to x's dtype (as under autocast) instead of x cast to theirs.
+  LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype = false);
 
   at::Tensor forward(const at::Tensor& x) override;
+  /// base_out + delta(x), the B product and the scaling fused into one addmm when the
+  /// dtypes allow.
+  at::Tensor forward_add(const at::Tensor& x, const at::Tensor& base_out) override;
 
   /// Dropout on (training) or off (evaluation).
   void set_training(bool on) { training_ = on; }
@@ -28,7 +32,13 @@ class LoraDelta final : public socrates::LinearDelta {
   at::Tensor a_, b_;
   double scaling_;
   double dropout_;
+  bool in_input_dtype_;
   bool training_ = false;
+
+  /// The compute dtype for input x, and dropout(x) in it.
+  at::ScalarType compute_dtype(const at::Tensor& x) const;
+  at::Tensor dropped(const at::Tensor& x, at::ScalarType dt) const;
+  static at::Tensor as(const at::Tensor& t, at::ScalarType dt) { return t.scalar_type() == dt ? t : t.to(dt); }
 };
 
 /// A [r, in_features] initialised like PEFT (kaiming_uniform_ with a = sqrt(5), i.e.

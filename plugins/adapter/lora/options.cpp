@@ -53,6 +53,11 @@ LoraOptions LoraOptions::from(const socrates::ConfigSection& cfg) {
   } else {
     throw cfg.error("dtype", "must be \"float32\" or \"bfloat16\", got \"" + dt + "\"");
   }
+  const std::string compute = cfg.get<std::string>("compute");
+  if (compute != "adapter" && compute != "input") {
+    throw cfg.error("compute", "must be \"adapter\" or \"input\", got \"" + compute + "\"");
+  }
+  o.compute_in_input_dtype = compute == "input";
   o.base_model = cfg.get<std::string>("base_model");
   return o;
 }

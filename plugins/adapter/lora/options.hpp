@@ -32,6 +32,11 @@ inline constexpr socrates_option kOptions[] = {
     {"dtype", SOCRATES_STRING, "\"float32\"",
      "dtype of the LoRA parameters; inputs are cast to it and the update cast back to the layer's dtype.",
      "float32|bfloat16"},
+    {"compute", SOCRATES_STRING, "\"adapter\"",
+     "Where the update is computed: \"adapter\" casts the input to the adapter's dtype (PEFT); \"input\" casts "
+     "A and B to the input's dtype (bf16 tensor cores for a bf16 model, as under autocast; the parameters, "
+     "gradients and optimizer state keep the adapter's dtype)",
+     "adapter|input"},
     {"base_model", SOCRATES_STRING, "\"\"",
      "Written to adapter_config.json as base_model_name_or_path (empty: null)", nullptr},
 };
@@ -48,6 +53,7 @@ struct LoraOptions {
   std::string target_regex;
   bool rslora = false;
   c10::ScalarType dtype = c10::kFloat;
+  bool compute_in_input_dtype = false;  // compute = "input"
   std::string base_model;
 
   /// Throws ConfigError (through cfg.error) for r <= 0, dropout outside [0, 1), a

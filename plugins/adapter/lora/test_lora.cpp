@@ -26,7 +26,8 @@ namespace {
 
 const char* const kSeven[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
 
-std::unique_ptr<CausalLM> tiny_model(std::int64_t layers = 2, std::uint64_t seed = 1) {
+std::unique_ptr<CausalLM> tiny_model(std::int64_t layers = 2, std::uint64_t seed = 1, c10::Device device = c10::kCPU,
+                                     at::ScalarType dtype = at::kFloat) {
   ModelConfig c = ModelConfig::from_json_text(
       R"({"architectures": ["Qwen2ForCausalLM"], "vocab_size": 97, "hidden_size": 32, "intermediate_size": 48,
           "num_hidden_layers": )" +
@@ -34,7 +35,7 @@ std::unique_ptr<CausalLM> tiny_model(std::int64_t layers = 2, std::uint64_t seed
           R"(, "num_attention_heads": 4, "num_key_value_heads": 2, "rms_norm_eps": 1e-6, "rope_theta": 10000.0,
           "tie_word_embeddings": false})",
       "test");
-  return CausalLM::random(c, c10::kCPU, at::kFloat, seed);
+  return CausalLM::random(c, device, dtype, seed);
 }
 
 Array names(std::initializer_list<const char*> l) {
@@ -92,6 +93,7 @@ TEST(LoraOptions, DefaultsAreDocumented) {
       {"target_regex", R"("")"},
       {"rslora", "false"},
       {"dtype", R"("float32")"},
+      {"compute", R"("adapter")"},
       {"base_model", R"("")"}};
   const auto& opts = lora_library()->info().options;
   ASSERT_EQ(opts.size(), want.size());
@@ -120,6 +122,8 @@ TEST(LoraOptions, BadValuesAreConfigErrorsWithExactMessages) {
   EXPECT_THAT([] { make_lora({{"target_modules", names({"all-linear", "q_proj"})}}); },
               ThrowsMessage<ConfigError>("'adapter.target_modules': \"all-linear\" must be the only entry (it "
                                          "already selects every linear layer)"));
+  EXPECT_THAT([] { make_lora({{"compute", "bf16"}}); },
+              ThrowsMessage<ConfigError>("'adapter.compute': must be \"adapter\" or \"input\", got \"bf16\""));
   EXPECT_THAT([] { make_lora({{"target_regex", "layers.(0"}}); },
               ThrowsMessage<ConfigError>(HasSubstr("'adapter.target_regex': is not a valid regular expression: ")));
 }
@@ -272,6 +276,58 @@ TEST(LoraForward, Bfloat16AdapterOnFloat32Model) {
   at::NoGradGuard g;
   at::Tensor d = at::linear(at::linear(x.to(at::kBFloat16), params[0].second), params[1].second) * 2.0;
   EXPECT_LE(rel_error(y - at::linear(x, q->weight(), q->bias()), d.to(at::kFloat)), 1e-5);
+}
+
+// compute = "input" on a bf16 model: A and B cast to bf16, the B product fused with the base
+// output in one addmm; against the unfused autocast-style reference, outputs and fp32 gradients.
+void check_compute_in_input_dtype(c10::Device device) {
+  Adapted a;
+  a.model = tiny_model(2, 1, device, at::kBFloat16);
+  a.adapter = make_lora({{"r", 4}, {"alpha", 6}, {"dropout", 0.0}, {"compute", "input"}});
+  a.adapter->attach(*a.model);
+  randomize_b(*a.adapter, 6);
+  auto* q = dynamic_cast<Linear*>(a.model->linear_sites()[0]);
+  ASSERT_NE(q, nullptr);
+  const auto params = a.adapter->parameters();
+  const at::Tensor& pa = params[0].second;
+  const at::Tensor& pb = params[1].second;
+  ASSERT_EQ(pa.scalar_type(), at::kFloat) << "the parameters keep the adapter's dtype";
+  at::manual_seed(7);
+  const at::Tensor x = at::randn({3, 5, q->in_features()}, at::TensorOptions().device(device)).to(at::kBFloat16);
+  const at::Tensor gy = at::randn({3, 5, q->out_features()}, at::TensorOptions().device(device)).to(at::kBFloat16);
+  const at::Tensor y = q->forward(x);
+  EXPECT_EQ(y.scalar_type(), at::kBFloat16);
+  y.backward(gy);
+  // Reference: separate leaves, unfused ops, the same casts.
+  const at::Tensor ra = pa.detach().clone().requires_grad_(true), rb = pb.detach().clone().requires_grad_(true);
+  const at::Tensor want = at::linear(x, q->weight(), q->bias()) +
+                          at::linear(at::linear(x, ra.to(at::kBFloat16)) * 1.5, rb.to(at::kBFloat16));
+  want.backward(gy);
+  EXPECT_LE(rel_error(y.detach().to(at::kFloat), want.detach().to(at::kFloat)), 1e-2);
+  ASSERT_TRUE(pa.grad().defined() && pb.grad().defined());
+  EXPECT_EQ(pa.grad().scalar_type(), at::kFloat);
+  EXPECT_LE(rel_error(pa.grad(), ra.grad()), 2e-2);
+  EXPECT_LE(rel_error(pb.grad(), rb.grad()), 2e-2);
+  EXPECT_GT(pa.grad().abs().sum().item<double>(), 0.0);
+  // compute = "adapter" (the default) on the same model computes in float32 as PEFT does.
+  Adapted f;
+  f.model = tiny_model(2, 1, device, at::kBFloat16);
+  f.adapter = make_lora({{"r", 4}, {"alpha", 6}, {"dropout", 0.0}});
+  f.adapter->attach(*f.model);
+  randomize_b(*f.adapter, 6);
+  auto* fq = dynamic_cast<Linear*>(f.model->linear_sites()[0]);
+  const auto fp = f.adapter->parameters();
+  at::NoGradGuard g;
+  const at::Tensor peft = at::linear(x, fq->weight(), fq->bias()) +
+                          at::linear(at::linear(x.to(at::kFloat), fp[0].second) * 1.5, fp[1].second).to(at::kBFloat16);
+  EXPECT_TRUE(at::equal(fq->forward(x), peft));
+}
+
+TEST(LoraForward, ComputeInInputDtypeFusesTheAddAndKeepsFloat32Gradients) { check_compute_in_input_dtype(c10::kCPU); }
+
+TEST(LoraGpu, ComputeInInputDtypeFusesTheAddAndKeepsFloat32Gradients) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_compute_in_input_dtype(c10::Device(c10::kCUDA, 0));
 }
 
 // ---------------------------------------------------------------- save / load

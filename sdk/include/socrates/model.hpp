@@ -20,6 +20,9 @@ class SOCRATES_API LinearDelta {
   virtual ~LinearDelta() = default;
   /// x: [..., in_features] -> [..., out_features], same dtype as x.
   virtual at::Tensor forward(const at::Tensor& x) = 0;
+  /// base_out + forward(x), where base_out is the layer's base output for x. Override to
+  /// fuse the add (e.g. into the last GEMM's epilogue); the result may not alias base_out.
+  virtual at::Tensor forward_add(const at::Tensor& x, const at::Tensor& base_out) { return base_out + forward(x); }
 };
 
 /// A replacement for the frozen base computation of a linear layer (e.g. NF4 weights).
