@@ -5,6 +5,7 @@
 # $1/train.jsonl, the raw logs beside it.
 #   bench/train/run.sh OUT_DIR [shape ...]        shape: qwen2.5-0.5b qwen2.5-7b qwen2.5-14b ...
 #   QUANTS="nf4 none" STEPS=12 bench/train/run.sh ...
+#   CKPT=off bench/train/run.sh ...   (gradient checkpointing off on both sides; default on)
 #   SETS="training.profile_steps=2 training.profile_start=10" bench/train/run.sh ...   (more --set for ours;
 #   the profile lands in the run's profile/ folder and is copied to OUT_DIR/profile-<case>.md)
 # The anchor needs python3 with torch, transformers, peft and (for nf4) bitsandbytes.
@@ -27,19 +28,27 @@ if [ -n "${FIXED_LEN:-}" ]; then
   data_sets=(--set dataset.path="$runs/fixed-data" --set dataset.format=jsonl --set data.max_seq_len="$FIXED_LEN")
 fi
 
+ckpt_sets=()
+hf_ckpt=()
+if [ "${CKPT:-on}" = off ]; then
+  ckpt_sets=(--set training.gradient_checkpointing=false)
+  hf_ckpt=(--no-checkpointing)
+fi
+
 for s in $shapes; do
   cfg=$root/configs/models/$s/config.json
   for q in $quants; do
     optim=adamw8bit
     [ "$q" = none ] && optim=adamw
     name=$s-$q
+    [ "${CKPT:-on}" = off ] && name=$name-nockpt
     # Ours: micro-batch 16 = global batch 16, gradient checkpointing, LoRA r=32 on all seven
     # projections, 8-bit AdamW for QLoRA as the paper's experiment file says.
     "$exe" run "$root/experiments/socrates-qwen2.5-14b-qlora.toml" \
       --set run.name="$name" --set run.output_dir="$runs" --set run.device="${DEVICE:-cuda}" \
       --set model.path= --set model.shape="$cfg" --set model.quantize="$q" \
       --set model.tokenizer="$root/data/tokenizers/qwen2.5/tokenizer.json" \
-      "${data_sets[@]}" \
+      "${data_sets[@]}" "${ckpt_sets[@]}" \
       --set optimizer.plugin="$optim" \
       --set training.global_batch_size=16 --set training.micro_batch_size=16 \
       --set training.max_steps="$steps" --set training.log_every=1 --set training.eval_every=0 \
@@ -75,7 +84,7 @@ PY
     [ -f "$run_dir/profile/summary.md" ] && cp "$run_dir/profile/summary.md" "$out/profile-$name.md"
     # The anchor, same shape, LoRA settings, optimizer and micro-batch, 16 x 256 fixed tokens.
     python3 "$root/bench/train/hf_peft_train.py" --config "$cfg" --quant "$q" --optim "$optim" \
-      --steps 8 --warmup 3 >> "$jsonl" 2> "$out/hf-$name.log" \
+      --steps 8 --warmup 3 "${hf_ckpt[@]}" >> "$jsonl" 2> "$out/hf-$name.log" \
       || echo "{\"impl\": \"hf+peft\", \"case\": \"$name\", \"error\": \"failed, see hf-$name.log\"}" >> "$jsonl"
     tail -2 "$jsonl"
   done

@@ -8,7 +8,8 @@ rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 note = sys.argv[2] if len(sys.argv) > 2 else ""
 cases = {}
 for r in rows:
-    case = r.get("case") or f"{r['config'].split('/')[-2]}-{r['quant']}"
+    case = r.get("case") or (f"{r['config'].split('/')[-2]}-{r['quant']}"
+                             + ("" if r.get("checkpointing", True) else "-nockpt"))
     cases.setdefault(case, {})["ours" if r["impl"] == "socrates" else "anchor"] = r
 
 
