@@ -9,6 +9,7 @@
 #include <ATen/ops/linear.h>
 #include <ATen/ops/ones.h>
 #include <ATen/ops/randn.h>
+#include <ATen/ops/rms_norm.h>
 #include <ATen/ops/rsqrt.h>
 #include <ATen/ops/scaled_dot_product_attention.h>
 #include <ATen/ops/silu.h>
@@ -132,7 +133,9 @@ KVCache CausalLM::make_cache(std::int64_t batch, std::int64_t capacity) const {
 }
 
 at::Tensor CausalLM::rms_norm(const at::Tensor& x, const at::Tensor& w) const {
-  // As transformers: normalise in float32, cast back, then scale.
+  // As transformers: normalise in float32, cast back, then scale. On CUDA the normalisation is
+  // one fused kernel (float32 inside, one rounding to x's dtype), forward and backward.
+  if (x.is_cuda()) return w * at::rms_norm(x, {x.size(-1)}, std::nullopt, config_.rms_norm_eps);
   at::Tensor xf = x.to(at::kFloat);
   at::Tensor var = xf.pow(2).mean(-1, /*keepdim=*/true);
   return w * (xf * at::rsqrt(var + config_.rms_norm_eps)).to(x.scalar_type());
