@@ -2,6 +2,13 @@
 // torch.optim.AdamW (non-amsgrad). Moments are float32 whatever the parameter dtype.
 #include <cmath>
 
+#include <ATen/ops/_foreach_add.h>
+#include <ATen/ops/_foreach_addcdiv.h>
+#include <ATen/ops/_foreach_addcmul.h>
+#include <ATen/ops/_foreach_div.h>
+#include <ATen/ops/_foreach_lerp.h>
+#include <ATen/ops/_foreach_mul.h>
+#include <ATen/ops/_foreach_sqrt.h>
 #include <ATen/ops/zeros.h>
 
 #include "socrates/optimizer.hpp"
@@ -37,22 +44,36 @@ class AdamW final : public socrates::Optimizer {
     }
   }
 
+  // The update as multi-tensor (foreach) kernels over every parameter with a gradient: a
+  // few launches a step instead of eight per parameter, the same arithmetic per element.
   void step(double lr) override {
+    std::vector<at::Tensor> ps, gs, ms, vs;
+    std::vector<at::Scalar> bc2_sqrt, step_size;
+    std::vector<std::pair<at::Tensor, at::Tensor>> copy_back;  // (parameter, float32 copy)
     for (State& s : params_) {
       const at::Tensor& g0 = s.param.grad();
       if (!g0.defined()) continue;
-      const at::Tensor g = g0.to(at::kFloat);
       ++s.step;
       at::Tensor p = s.param.scalar_type() == at::kFloat ? s.param.detach() : s.param.detach().to(at::kFloat);
-      p.mul_(1.0 - lr * weight_decay_);
-      s.exp_avg.lerp_(g, 1.0 - beta1_);
-      s.exp_avg_sq.mul_(beta2_).addcmul_(g, g, 1.0 - beta2_);
+      if (s.param.scalar_type() != at::kFloat) copy_back.emplace_back(s.param.detach(), p);
+      ps.push_back(p);
+      gs.push_back(g0.scalar_type() == at::kFloat ? g0 : g0.to(at::kFloat));
+      ms.push_back(s.exp_avg);
+      vs.push_back(s.exp_avg_sq);
       const double bc1 = 1.0 - std::pow(beta1_, static_cast<double>(s.step));
-      const double bc2_sqrt = std::sqrt(1.0 - std::pow(beta2_, static_cast<double>(s.step)));
-      at::Tensor denom = s.exp_avg_sq.sqrt().div_(bc2_sqrt).add_(eps_);
-      p.addcdiv_(s.exp_avg, denom, -lr / bc1);
-      if (s.param.scalar_type() != at::kFloat) s.param.detach().copy_(p);
+      bc2_sqrt.emplace_back(std::sqrt(1.0 - std::pow(beta2_, static_cast<double>(s.step))));
+      step_size.emplace_back(-lr / bc1);
     }
+    if (ps.empty()) return;
+    at::_foreach_mul_(ps, 1.0 - lr * weight_decay_);
+    at::_foreach_lerp_(ms, gs, 1.0 - beta1_);
+    at::_foreach_mul_(vs, beta2_);
+    at::_foreach_addcmul_(vs, gs, gs, 1.0 - beta2_);
+    std::vector<at::Tensor> denom = at::_foreach_sqrt(vs);
+    at::_foreach_div_(denom, bc2_sqrt);
+    at::_foreach_add_(denom, eps_);
+    at::_foreach_addcdiv_(ps, ms, denom, step_size);
+    for (auto& [param, p] : copy_back) param.copy_(p);
   }
 
   socrates::StateDict state() const override {
