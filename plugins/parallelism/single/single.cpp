@@ -33,9 +33,8 @@ class Single final : public socrates::Parallelism {
     for (const auto& [name, p] : params_)
       if (p.grad().defined()) grads.push_back(p.grad());
     if (grads.empty()) return 0.0;
-    std::vector<at::Tensor> norms = at::_foreach_norm(grads, 2);
-    for (at::Tensor& n : norms) n = n.to(at::kDouble);
-    const double norm = at::stack(norms).square().sum().sqrt().item<double>();
+    // Per-tensor norms in one multi-tensor kernel; stacked, then summed in double.
+    const double norm = at::stack(at::_foreach_norm(grads, 2)).to(at::kDouble).square().sum().sqrt().item<double>();
     // As torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when above.
     if (max_norm > 0 && norm > max_norm) at::_foreach_mul_(grads, max_norm / (norm + 1e-6));
     return norm;
