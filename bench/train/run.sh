@@ -6,6 +6,8 @@
 #   bench/train/run.sh OUT_DIR [shape ...]        shape: qwen2.5-0.5b qwen2.5-7b qwen2.5-14b ...
 #   QUANTS="nf4 none" STEPS=12 bench/train/run.sh ...
 #   CKPT=off bench/train/run.sh ...   (gradient checkpointing off on both sides; default on)
+#   TAG=-bf16lora ANCHOR=off SETS="adapter.compute=input" bench/train/run.sh ...   (a variant of ours:
+#   TAG suffixes the case name, ANCHOR=off skips the anchor)
 #   SETS="training.profile_steps=2 training.profile_start=10" bench/train/run.sh ...   (more --set for ours;
 #   the profile lands in the run's profile/ folder and is copied to OUT_DIR/profile-<case>.md)
 # The anchor needs python3 with torch, transformers, peft and (for nf4) bitsandbytes.
@@ -42,6 +44,7 @@ for s in $shapes; do
     [ "$q" = none ] && optim=adamw
     name=$s-$q
     [ "${CKPT:-on}" = off ] && name=$name-nockpt
+    name=$name${TAG:-}
     # Ours: micro-batch 16 = global batch 16, gradient checkpointing, LoRA r=32 on all seven
     # projections, 8-bit AdamW for QLoRA as the paper's experiment file says.
     "$exe" run "$root/experiments/socrates-qwen2.5-14b-qlora.toml" \
@@ -82,6 +85,7 @@ print(json.dumps({"impl": "socrates", "case": name, "quant": quant, "optim": opt
 PY
     grep -E "W1|error|Error" "$out/socrates-$name.log" | tail -3
     [ -f "$run_dir/profile/summary.md" ] && cp "$run_dir/profile/summary.md" "$out/profile-$name.md"
+    [ "${ANCHOR:-on}" = off ] && continue
     # The anchor, same shape, LoRA settings, optimizer and micro-batch, 16 x 256 fixed tokens.
     python3 "$root/bench/train/hf_peft_train.py" --config "$cfg" --quant "$q" --optim "$optim" \
       --steps 8 --warmup 3 "${hf_ckpt[@]}" >> "$jsonl" 2> "$out/hf-$name.log" \
