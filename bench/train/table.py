@@ -20,7 +20,11 @@ def fmt(v, spec):
 print(f"| case | Socrates tokens/s | anchor tokens/s | ratio | peak GiB, Socrates / anchor |")
 print("|---|---|---|---|---|")
 for case, c in cases.items():
+
     o, a = c.get("ours", {}), c.get("anchor", {})
+    if not a:  # a tagged variant of ours (TAG=...): the anchor of the case it extends
+        base = max((k for k in cases if case.startswith(k) and "anchor" in cases[k]), key=len, default=None)
+        a = cases[base]["anchor"] if base else {}
     ot, at = o.get("tokens_per_s"), a.get("tokens_per_s")
     ratio = f"**{ot / at:.2f}×**" if ot and at else "—"
     print(f"| {case} | {fmt(ot, ',.0f')} | {fmt(at, ',.0f')} | {ratio} | {fmt(o.get('peak_gib'), '.1f')} / "
