@@ -22,9 +22,16 @@ if [ -n "$tests" ]; then
   echo "ctest rc=$?" >> "$log"
 fi
 [ -n "${SHAPES:-}" ] || exit 0
-QUANTS=${QUANTS:-none nf4} STEPS=${STEPS:-14} SETS=${SETS:-"training.profile_steps=2 training.profile_start=11"} \
-  RUNS_DIR=/tmp/bench-runs bench/train/run.sh /tmp/bench-out $SHAPES > /tmp/bench-out.txt 2>&1
-cp /tmp/bench-out/train.jsonl "$out/" 2>/dev/null
-python3 bench/train/table.py /tmp/bench-out/train.jsonl >> "$out/train-table.md" 2>&1
-for f in /tmp/bench-out/profile-*.md; do [ -f "$f" ] && { echo "<!-- $(basename "$f") -->"; cat "$f"; echo; }; done > "$out/profiles.md"
-for f in /tmp/bench-out.txt /tmp/bench-out/*.log; do echo "=== $f"; tail -25 "$f"; done > "$out/logs.txt"
+# One quantisation at a time, the results folded into $out after each, so that a call cut
+# short by its time limit still returns what finished.
+fold() {
+  cp /tmp/bench-out/train.jsonl "$out/" 2>/dev/null
+  python3 bench/train/table.py /tmp/bench-out/train.jsonl > "$out/train-table.md" 2>&1
+  for f in /tmp/bench-out/profile-*.md; do [ -f "$f" ] && { echo "<!-- $(basename "$f") -->"; cat "$f"; echo; }; done > "$out/profiles.md"
+  for f in /tmp/bench-out.txt /tmp/bench-out/*.log; do echo "=== $f"; tail -25 "$f"; done > "$out/logs.txt"
+}
+for q in ${QUANTS:-none nf4}; do
+  QUANTS=$q STEPS=${STEPS:-14} SETS=${SETS:-"training.profile_steps=2 training.profile_start=11"} \
+    RUNS_DIR=/tmp/bench-runs bench/train/run.sh /tmp/bench-out $SHAPES >> /tmp/bench-out.txt 2>&1
+  fold
+done
