@@ -4,6 +4,7 @@
 # six files under $1 (the device tool returns 8): env-and-tests.log, train.jsonl, profiles.md,
 # logs.txt (the tails of every log).
 #   bench/train/device-call.sh OUT [TESTS regex]   SHAPES="qwen2.5-7b" QUANTS="none nf4" STEPS=14
+#   BUILD_TARGETS="socrates ..." builds only those (the TESTS regex must then name only their tests)
 set -uo pipefail
 out=${1:?usage: bench/train/device-call.sh OUT [TESTS]}
 tests=${2:-}
@@ -13,7 +14,7 @@ export PYTHONPATH=$root/.device/site NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_M
 mkdir -p "$out"
 log=$out/env-and-tests.log
 { date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; git log --oneline -1 2>/dev/null; } > "$log"
-SOCRATES_BUILD_DIR=$root/build-gpu timeout "${BUILD_TIMEOUT:-300}" scripts/device/build.sh > /tmp/build.log 2>&1
+SOCRATES_BUILD_DIR=$root/build-gpu timeout "${BUILD_TIMEOUT:-300}" scripts/device/build.sh ${BUILD_TARGETS:-} > /tmp/build.log 2>&1
 echo "build rc=$?" >> "$log"
 tail -3 /tmp/build.log >> "$log"
 source /tmp/socrates-env.sh
