@@ -82,6 +82,9 @@ const std::vector<std::pair<std::string, Schema>>& host_sections() {
            opt("min_lr_ratio", SOCRATES_FLOAT, "0.0", "Floor of the decay, as a share of lr"),
            opt("max_grad_norm", SOCRATES_FLOAT, "1.0", "Clip gradients to this global L2 norm (0: off)"),
            opt("gradient_checkpointing", SOCRATES_BOOL, "true", "Recompute each decoder layer in backward"),
+           opt("checkpoint_layers", SOCRATES_INT, "-1",
+               "With gradient_checkpointing: recompute only the first N decoder layers and keep the others' "
+               "activations (faster, more memory; -1: every layer)"),
            opt("length_bucketing", SOCRATES_BOOL, "true", "Batch sequences of similar length to cut padding"),
            opt("eval_every", SOCRATES_INT, "500", "Evaluate every N steps (and at the end; 0: end only)"),
            opt("eval_max_examples", SOCRATES_INT, "0", "Cap on validation examples per evaluation (0: all)"),

@@ -129,6 +129,7 @@ TrainingSettings TrainingSettings::from(const ConfigSection& s) {
   t.max_grad_norm = s.get<double>("max_grad_norm");
   if (std::isnan(t.max_grad_norm)) throw s.error("max_grad_norm", "must be a number, got nan");
   t.gradient_checkpointing = s.get<bool>("gradient_checkpointing");
+  t.checkpoint_layers = at_least(s, "checkpoint_layers", -1, "must be >= 0, or -1 for every layer");
   t.length_bucketing = s.get<bool>("length_bucketing");
   t.eval_every = at_least(s, "eval_every", 0, "must be >= 0 (0: at the end only)");
   t.eval_max_examples = at_least(s, "eval_max_examples", 0, "must be >= 0 (0: all)");

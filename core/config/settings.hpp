@@ -74,6 +74,7 @@ struct TrainingSettings {
   double min_lr_ratio = 0.0;
   double max_grad_norm = 1.0;
   bool gradient_checkpointing = true;
+  std::int64_t checkpoint_layers = -1;  // -1: all
   bool length_bucketing = true;
   std::int64_t eval_every = 500;
   std::int64_t eval_max_examples = 0;

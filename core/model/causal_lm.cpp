@@ -211,7 +211,8 @@ at::Tensor CausalLM::forward(const at::Tensor& input_ids, const ForwardOptions& 
   // frozen embedding's output does not, so make it a leaf that does (cheap).
   if (recompute && !x.requires_grad()) x = x.detach().requires_grad_(true);
   for (std::size_t i = 0; i < layers_.size(); ++i) {
-    x = recompute ? checkpointed_layer(*this, i, x, cos, sin, mask) : layer_forward(i, x, cos, sin, mask, opts.cache);
+    const bool again = recompute && (checkpoint_layers_ < 0 || static_cast<std::int64_t>(i) < checkpoint_layers_);
+    x = again ? checkpointed_layer(*this, i, x, cos, sin, mask) : layer_forward(i, x, cos, sin, mask, opts.cache);
   }
   if (opts.cache) opts.cache->length = past + T;
   return rms_norm(x, norm_);

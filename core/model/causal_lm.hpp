@@ -76,7 +76,12 @@ class CausalLM final : public ModelView {
   void set_base_requires_grad(bool on);
 
   /// Recompute each decoder layer in backward instead of keeping its activations.
-  void set_gradient_checkpointing(bool on) { checkpointing_ = on; }
+  /// Recompute decoder layers in backward instead of keeping their activations: with
+  /// `layers` >= 0 only the first `layers` of them (selective recompute), else all.
+  void set_gradient_checkpointing(bool on, std::int64_t layers = -1) {
+    checkpointing_ = on;
+    checkpoint_layers_ = layers;
+  }
   bool gradient_checkpointing() const { return checkpointing_; }
 
   const ModelConfig& config() const { return config_; }
@@ -110,6 +115,7 @@ class CausalLM final : public ModelView {
   at::Tensor inv_freq_;
   std::vector<DecoderLayer> layers_;
   bool checkpointing_ = false;
+  std::int64_t checkpoint_layers_ = -1;  // -1: all
 };
 
 }  // namespace socrates

@@ -56,7 +56,7 @@ TrainSummary Trainer::fit() {
   const TrainFlops flops = train_flops_per_token(
       model_->config(), static_cast<double>(ts.tokens) / static_cast<double>(std::max<std::int64_t>(1, ts.examples)),
       static_cast<double>(ts.label_tokens) / static_cast<double>(std::max<std::int64_t>(1, ts.tokens)), trainable,
-      cfg_.training.gradient_checkpointing);
+      recompute_share(cfg_.training, model_->config().num_layers));
   progress_ = std::make_unique<Progress>(cfg_.run.device, total, first, cfg_.training.log_every, flops,
                                          par_->world_size());
   setup_profiler(first, total);

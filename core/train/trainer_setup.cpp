@@ -55,7 +55,7 @@ void Trainer::setup_model() {
                                   "together",
                                   data_.tokenizer->vocab_size(), mc.vocab_size));
   }
-  model_->set_gradient_checkpointing(cfg_.training.gradient_checkpointing);
+  model_->set_gradient_checkpointing(cfg_.training.gradient_checkpointing, cfg_.training.checkpoint_layers);
   pad_id_ = static_cast<std::int32_t>(mc.pad_token_id.value_or(mc.eos_token_ids.empty() ? 0 : mc.eos_token_ids[0]));
   objective_ = make_component<Objective>(exp_, "objective", run_dir_);
   objective_model_ = std::make_unique<CausalLmObjectiveModel>(*model_);

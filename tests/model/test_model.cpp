@@ -181,6 +181,20 @@ TEST(CausalLM, GradientCheckpointingGivesTheSameGradients) {
       ASSERT_TRUE(ckpt[i].defined());
       EXPECT_TRUE(at::allclose(plain[i], ckpt[i], 1e-5, 1e-7)) << "dropout " << dropout << " grad " << i;
     }
+    // Selective: only the first layer recomputes; the last layer's sites run once.
+    m->set_gradient_checkpointing(true, 1);
+    const int first_before = deltas.front()->calls, last_before = deltas.back()->calls;
+    for (auto& d : deltas) d->a.mutable_grad() = at::Tensor(), d->b.mutable_grad() = at::Tensor();
+    at::manual_seed(42);
+    LossSum l = causal_lm_loss(*m, m->forward(ids), labels);
+    (l.sum / static_cast<double>(l.tokens)).backward();
+    ASSERT_GT(m->config().num_layers, 1);
+    EXPECT_EQ(deltas.front()->calls - first_before, 2) << "layer 0 runs forward and recompute";
+    EXPECT_EQ(deltas.back()->calls - last_before, 1) << "the last layer keeps its activations";
+    for (std::size_t i = 0; i < deltas.size(); ++i) {
+      EXPECT_TRUE(at::allclose(plain[2 * i], deltas[i]->a.grad(), 1e-5, 1e-7)) << "dropout " << dropout << " a " << i;
+      EXPECT_TRUE(at::allclose(plain[2 * i + 1], deltas[i]->b.grad(), 1e-5, 1e-7)) << "dropout " << dropout << " b " << i;
+    }
   }
 }
 
