@@ -6,6 +6,8 @@
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/arange.h>
 #include <ATen/ops/cat.h>
+#include <ATen/ops/eye.h>
+#include <ATen/ops/full.h>
 #include <ATen/ops/logsumexp.h>
 #include <ATen/ops/ones.h>
 #include <ATen/ops/tensor.h>
@@ -43,8 +45,7 @@ std::vector<double> token_logprobs(const CausalLM& model, const at::Tensor& hidd
 
 }  // namespace
 
-std::vector<std::vector<double>> score_options(const CausalLM& model, const std::vector<OptionQuery>& queries,
-                                               std::int64_t max_cache_positions) {
+std::vector<std::vector<double>> score_options(const CausalLM& model, const std::vector<OptionQuery>& queries) {
   at::NoGradGuard no_grad;
   std::vector<std::vector<double>> out(queries.size());
   if (queries.empty()) return out;
@@ -96,9 +97,21 @@ std::vector<std::vector<double>> score_options(const CausalLM& model, const std:
       }
     }
   }
-  KVCache prompt_cache = model.make_cache(B, L);
+  // Each query's options, without their last tokens, packed one after another: segment k of
+  // row b holds option k's inputs. S is the longest packed row.
+  std::vector<std::vector<std::int64_t>> seg_start(queries.size());
+  std::int64_t S = 0;
+  for (std::size_t q = 0; q < queries.size(); ++q) {
+    std::int64_t n = 0;
+    for (const auto& o : queries[q].options) {
+      seg_start[q].push_back(n);
+      n += static_cast<std::int64_t>(o.size()) - 1;
+    }
+    S = std::max(S, n);
+  }
+  KVCache cache = model.make_cache(B, L + S);
   ForwardOptions fo;
-  fo.cache = &prompt_cache;
+  fo.cache = &cache;
   // Positions count real tokens only, so a padded prompt sees the positions it has alone.
   fo.positions = (valid.to(at::kLong).cumsum(1) - 1).clamp_min(0);
   if (padded) fo.key_valid = valid;
@@ -118,55 +131,53 @@ std::vector<std::vector<double>> score_options(const CausalLM& model, const std:
   }
   if (T == 0) return out;
 
-  // 3. The later tokens: chunks of rows over a copy of their prompts' cache.
-  const std::int64_t per_chunk = std::max<std::int64_t>(1, max_cache_positions / (L + T));
-  for (std::size_t start = 0; start < rows.size(); start += static_cast<std::size_t>(per_chunk)) {
-    const std::size_t end = std::min(rows.size(), start + static_cast<std::size_t>(per_chunk));
-    const auto R = static_cast<std::int64_t>(end - start);
-    std::int64_t Tc = 0;
-    for (std::size_t i = start; i < end; ++i)
-      Tc = std::max<std::int64_t>(
-          Tc, static_cast<std::int64_t>(
-                  queries[static_cast<std::size_t>(rows[i].query)].options[static_cast<std::size_t>(rows[i].option)].size()) - 1);
-    if (Tc == 0) continue;
-
-    at::Tensor in = at::zeros({R, Tc}, at::kLong);
-    at::Tensor pos = at::zeros({R, Tc}, at::kLong);
-    std::vector<std::int64_t> owner, flat, target;
+  // 3. The later tokens: one forward over the packed options on top of the prompts' cache. An
+  // option token sees its prompt and the earlier tokens of its own option only (a
+  // block-diagonal causal mask), at the positions it would have right after the prompt, so
+  // nothing is copied and the prompt is computed once.
+  at::Tensor in = at::zeros({B, S}, at::kLong);
+  at::Tensor pos = at::zeros({B, S}, at::kLong);
+  at::Tensor seg = at::full({B, S}, -1, at::kLong);  // option index per packed slot; -1 = padding
+  std::vector<std::int64_t> flat, target, flat_query, flat_option;
+  {
     auto* in_p = in.data_ptr<std::int64_t>();
     auto* pos_p = pos.data_ptr<std::int64_t>();
-    for (std::int64_t r = 0; r < R; ++r) {
-      const Row& row = rows[start + static_cast<std::size_t>(r)];
-      const auto& o = queries[static_cast<std::size_t>(row.query)].options[static_cast<std::size_t>(row.option)];
-      owner.push_back(row.query);
-      for (std::int64_t t = 0; t < Tc; ++t) pos_p[r * Tc + t] = prompt_len[static_cast<std::size_t>(row.query)] + t;
-      // Input: the option without its last token; position t predicts token t+1.
-      for (std::size_t t = 0; t + 1 < o.size(); ++t) {
-        in_p[r * Tc + static_cast<std::int64_t>(t)] = o[t];
-        flat.push_back(r * Tc + static_cast<std::int64_t>(t));
-        target.push_back(o[t + 1]);
+    auto* seg_p = seg.data_ptr<std::int64_t>();
+    for (std::int64_t b = 0; b < B; ++b) {
+      const OptionQuery& oq = queries[static_cast<std::size_t>(b)];
+      for (std::size_t k = 0; k < oq.options.size(); ++k) {
+        const auto& o = oq.options[k];
+        const std::int64_t s0 = seg_start[static_cast<std::size_t>(b)][k];
+        for (std::size_t t = 0; t + 1 < o.size(); ++t) {
+          const std::int64_t j = b * S + s0 + static_cast<std::int64_t>(t);
+          in_p[j] = o[t];
+          pos_p[j] = prompt_len[static_cast<std::size_t>(b)] + static_cast<std::int64_t>(t);
+          seg_p[j] = static_cast<std::int64_t>(k);
+          flat.push_back(j);
+          target.push_back(o[t + 1]);
+          flat_query.push_back(b);
+          flat_option.push_back(static_cast<std::int64_t>(k));
+        }
       }
     }
-    const at::Tensor owner_t = long_tensor(owner);
-    KVCache cache = model.make_cache(R, L + Tc);
-    for (std::size_t layer = 0; layer < cache.k.size(); ++layer) {
-      cache.k[layer].narrow(2, 0, L).copy_(prompt_cache.k[layer].index_select(0, owner_t.to(dev)));
-      cache.v[layer].narrow(2, 0, L).copy_(prompt_cache.v[layer].index_select(0, owner_t.to(dev)));
-    }
-    cache.length = L;
-    ForwardOptions oo;
-    oo.cache = &cache;
-    oo.positions = pos;
-    // Right padding needs no mask: a real option token never attends to a later (padded) one.
-    if (padded) oo.key_valid = at::cat({valid.index_select(0, owner_t), at::ones({R, Tc}, at::kBool)}, 1);
-    at::Tensor h = model.forward(in, oo);  // [R, Tc, H]
-    const std::vector<double> lp = token_logprobs(
-        model, h.reshape({R * Tc, h.size(2)}).index_select(0, long_tensor(flat).to(dev)), long_tensor(target).to(dev));
-    for (std::size_t i = 0; i < flat.size(); ++i) {
-      const Row& row = rows[start + static_cast<std::size_t>(flat[i] / Tc)];
-      out[static_cast<std::size_t>(row.query)][static_cast<std::size_t>(row.option)] += lp[i];
-    }
   }
+  // mask[b, 0, i, key]: prompt keys where valid; packed keys j <= i of the same option; a
+  // padding slot sees itself only (its output is never read).
+  const at::Tensor idx = at::arange(S, at::kLong);
+  const at::Tensor same = seg.unsqueeze(2).eq(seg.unsqueeze(1)) & seg.unsqueeze(2).ge(0);  // [B, S, S]
+  const at::Tensor own = (same & idx.view({1, 1, S}).le(idx.view({1, S, 1}))) | at::eye(S, at::kBool).unsqueeze(0);
+  const at::Tensor prompt_keys = (padded ? valid : at::ones({B, L}, at::kBool)).unsqueeze(1).expand({B, S, L}) &
+                                 seg.ge(0).unsqueeze(2);
+  ForwardOptions oo;
+  oo.cache = &cache;
+  oo.positions = pos;
+  oo.attn_mask = at::cat({prompt_keys, own}, 2).unsqueeze(1);  // [B, 1, S, L + S]
+  at::Tensor h = model.forward(in, oo);                        // [B, S, H]
+  const std::vector<double> lp =
+      token_logprobs(model, h.reshape({B * S, h.size(2)}).index_select(0, long_tensor(flat).to(dev)),
+                     long_tensor(target).to(dev));
+  for (std::size_t i = 0; i < flat.size(); ++i)
+    out[static_cast<std::size_t>(flat_query[i])][static_cast<std::size_t>(flat_option[i])] += lp[i];
   return out;
 }
 

@@ -19,12 +19,11 @@ struct OptionQuery {
 /// results; the log-softmax is computed in float32 whatever the model's dtype.
 ///
 /// One forward over the prompts of all queries (left-padded to a common length) fills a KV
-/// cache. The options are then scored in chunks of rows (all options of all queries,
-/// flattened): each chunk copies the cache rows of its options' prompts and runs one forward
-/// over the options' tokens (right-padded; padded positions are never scored). A chunk holds
-/// as many rows as fit `max_cache_positions` cached positions (rows x (prompt + option
-/// length)), at least one. Runs without autograd on the model's device.
-std::vector<std::vector<double>> score_options(const CausalLM& model, const std::vector<OptionQuery>& queries,
-                                               std::int64_t max_cache_positions);
+/// cache; each option's first token is scored from the prompt's last position. The later
+/// tokens of all options of a query are packed into one row after its prompt and run in one
+/// forward on top of that cache, with a mask under which each option sees its prompt and its
+/// own earlier tokens only: no cache is copied, and the cache holds batch x (prompt + packed
+/// options) positions. Runs without autograd on the model's device.
+std::vector<std::vector<double>> score_options(const CausalLM& model, const std::vector<OptionQuery>& queries);
 
 }  // namespace socrates

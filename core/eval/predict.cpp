@@ -227,13 +227,11 @@ std::vector<std::size_t> distribution_rows(Run& run, const std::vector<std::size
   std::iota(local.begin(), local.end(), 0);
   const std::vector<std::size_t> order = by_length(local, lengths);
   const std::size_t bs = batch_size(run.opts);
-  // An options pass caches at most as many positions as a full batch of max_len prompts.
-  const std::int64_t budget = static_cast<std::int64_t>(bs) * std::max<std::int64_t>(1, run.opts.max_len);
   for (std::size_t start = 0; start < order.size(); start += bs) {
     const std::size_t end = std::min(order.size(), start + bs);
     std::vector<OptionQuery> batch;
     for (std::size_t j = start; j < end; ++j) batch.push_back(std::move(queries[order[j]]));
-    const std::vector<std::vector<double>> lp = score_options(run.model, batch, budget);
+    const std::vector<std::vector<double>> lp = score_options(run.model, batch);
     for (std::size_t j = start; j < end; ++j) {
       const std::size_t q = order[j];
       const std::vector<double>& l = lp[j - start];

@@ -191,7 +191,9 @@ at::Tensor CausalLM::forward(const at::Tensor& input_ids, const ForwardOptions& 
   // With padding, an explicit boolean mask [B, 1, T, S]: causal over absolute key
   // positions, valid keys only; each query also sees itself so no row is empty.
   at::Tensor mask;
-  if (opts.key_valid.defined()) {
+  if (opts.attn_mask.defined()) {
+    mask = opts.attn_mask.to(device_);
+  } else if (opts.key_valid.defined()) {
     const std::int64_t S = past + T;
     auto lopts = at::TensorOptions().dtype(at::kLong).device(device_);
     at::Tensor qpos = at::arange(past, past + T, lopts).view({T, 1});

@@ -28,6 +28,7 @@ struct DecoderLayer {
 struct ForwardOptions {
   at::Tensor positions;   // [B, T] int64; default: cache length + arange(T)
   at::Tensor key_valid;   // [B, S] bool over all keys (cache + new); undefined = no padding
+  at::Tensor attn_mask;   // [B, 1, T, S] bool, true = may attend; replaces the causal/key_valid mask
   KVCache* cache = nullptr;
 };
 
