@@ -22,6 +22,9 @@ ap.add_argument("--alpha", type=int, default=64)
 ap.add_argument("--quant", choices=["none", "nf4", "fp4"], default="none")
 ap.add_argument("--optim", choices=["adamw", "adamw8bit"], default="adamw")
 ap.add_argument("--no-checkpointing", action="store_true")
+# HF's Trainer with bf16=True runs the forward under autocast, which computes PEFT's LoRA
+# products in bf16 (ours: [adapter] compute = "input"); without it PEFT computes them in fp32.
+ap.add_argument("--autocast", action="store_true")
 a = ap.parse_args()
 
 cfg = AutoConfig.from_pretrained(os.path.dirname(a.config))
@@ -76,7 +79,8 @@ labels[:, : a.seq // 2] = -100  # loss on the second half only, as a prompt/answ
 
 
 def step():
-    out = model(input_ids=ids, labels=labels)
+    with torch.autocast("cuda", dtype=torch.bfloat16, enabled=a.autocast):
+        out = model(input_ids=ids, labels=labels)
     out.loss.backward()
     torch.nn.utils.clip_grad_norm_(params, 1.0)
     opt.step()
@@ -97,7 +101,7 @@ med = statistics.median(times)
 print(json.dumps({
     "impl": "hf+peft" + ("+bitsandbytes" if a.quant != "none" or a.optim == "adamw8bit" else ""),
     "config": a.config, "quant": a.quant, "optim": a.optim, "batch": a.batch, "seq": a.seq,
-    "checkpointing": checkpointing, "r": a.r, "steps": a.steps, "warmup": a.warmup,
+    "checkpointing": checkpointing, "autocast": a.autocast, "r": a.r, "steps": a.steps, "warmup": a.warmup,
     "step_s": med, "tokens_per_s": a.batch * a.seq / med,
     "peak_gib": torch.cuda.max_memory_allocated() / 2**30, "setup_s": load_s,
     "device": torch.cuda.get_device_name(), "torch": torch.__version__,

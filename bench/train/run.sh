@@ -31,10 +31,13 @@ if [ -n "${FIXED_LEN:-}" ]; then
 fi
 
 ckpt_sets=()
-hf_ckpt=()
+hf_args=()
+# Ours computing LoRA in bf16 ([adapter] compute = "input") is compared with the anchor under
+# bf16 autocast, which does the same to PEFT's layers (HF's Trainer with bf16=True).
+case " ${SETS:-} " in *" adapter.compute=input "*) hf_args+=(--autocast) ;; esac
 if [ "${CKPT:-on}" = off ]; then
   ckpt_sets=(--set training.gradient_checkpointing=false)
-  hf_ckpt=(--no-checkpointing)
+  hf_args=(--no-checkpointing)
 fi
 
 for s in $shapes; do
@@ -88,7 +91,7 @@ PY
     [ "${ANCHOR:-on}" = off ] && continue
     # The anchor, same shape, LoRA settings, optimizer and micro-batch, 16 x 256 fixed tokens.
     python3 "$root/bench/train/hf_peft_train.py" --config "$cfg" --quant "$q" --optim "$optim" \
-      --steps 8 --warmup 3 "${hf_ckpt[@]}" >> "$jsonl" 2> "$out/hf-$name.log" \
+      --steps 8 --warmup 3 "${hf_args[@]}" >> "$jsonl" 2> "$out/hf-$name.log" \
       || echo "{\"impl\": \"hf+peft\", \"case\": \"$name\", \"error\": \"failed, see hf-$name.log\"}" >> "$jsonl"
     tail -2 "$jsonl"
   done
