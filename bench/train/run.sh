@@ -37,7 +37,7 @@ hf_args=()
 case " ${SETS:-} " in *" adapter.compute=input "*) hf_args+=(--autocast) ;; esac
 if [ "${CKPT:-on}" = off ]; then
   ckpt_sets=(--set training.gradient_checkpointing=false)
-  hf_args=(--no-checkpointing)
+  hf_args+=(--no-checkpointing)
 fi
 
 for s in $shapes; do
