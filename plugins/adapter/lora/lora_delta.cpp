@@ -13,7 +13,18 @@
 namespace lora {
 
 LoraDelta::LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype)
-    : a_(std::move(a)), b_(std::move(b)), scaling_(scaling), dropout_(dropout), in_input_dtype_(in_input_dtype) {}
+    : a_(std::move(a)),
+      b_(std::move(b)),
+      a_cast_(a_),
+      b_cast_(b_),
+      scaling_(scaling),
+      dropout_(dropout),
+      in_input_dtype_(in_input_dtype) {}
+
+// In the input's dtype, one cached copy per step instead of a cast per call (forward and
+// recompute) and one per backward.
+const at::Tensor& LoraDelta::a_in(at::ScalarType dt) { return in_input_dtype_ ? a_cast_.get(dt) : a_; }
+const at::Tensor& LoraDelta::b_in(at::ScalarType dt) { return in_input_dtype_ ? b_cast_.get(dt) : b_; }
 
 at::ScalarType LoraDelta::compute_dtype(const at::Tensor& x) const {
   return in_input_dtype_ ? x.scalar_type() : a_.scalar_type();
@@ -30,7 +41,7 @@ at::Tensor LoraDelta::dropped(const at::Tensor& x, at::ScalarType dt) const {
 at::Tensor LoraDelta::forward(const at::Tensor& x) {
   const at::ScalarType dt = compute_dtype(x);
   // The scaling on the r-wide intermediate: one pass over tokens x r instead of tokens x out.
-  at::Tensor y = at::linear(at::linear(dropped(x, dt), as(a_, dt)) * scaling_, as(b_, dt));
+  at::Tensor y = at::linear(at::linear(dropped(x, dt), a_in(dt)) * scaling_, b_in(dt));
   return as(y, x.scalar_type());
 }
 
@@ -38,9 +49,9 @@ at::Tensor LoraDelta::forward_add(const at::Tensor& x, const at::Tensor& base_ou
   const at::ScalarType dt = compute_dtype(x);
   if (base_out.scalar_type() != dt) return base_out + forward(x);
   // base_out + scaling * (h A^T) B^T as one GEMM whose epilogue reads base_out.
-  const at::Tensor u = at::linear(dropped(x, dt), as(a_, dt));
+  const at::Tensor u = at::linear(dropped(x, dt), a_in(dt));
   const at::Tensor y = at::addmm(base_out.reshape({-1, base_out.size(-1)}), u.reshape({-1, u.size(-1)}),
-                                 as(b_, dt).t(), /*beta=*/1, /*alpha=*/scaling_);
+                                 b_in(dt).t(), /*beta=*/1, /*alpha=*/scaling_);
   return y.view(base_out.sizes());
 }
 

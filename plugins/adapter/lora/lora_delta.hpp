@@ -6,6 +6,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "cast_copy.hpp"
 #include "socrates/model.hpp"
 
 namespace lora {
@@ -30,6 +31,7 @@ class LoraDelta final : public socrates::LinearDelta {
 
  private:
   at::Tensor a_, b_;
+  CastCopy a_cast_, b_cast_;  // A and B in the input's dtype (in_input_dtype)
   double scaling_;
   double dropout_;
   bool in_input_dtype_;
@@ -38,6 +40,9 @@ class LoraDelta final : public socrates::LinearDelta {
   /// The compute dtype for input x, and dropout(x) in it.
   at::ScalarType compute_dtype(const at::Tensor& x) const;
   at::Tensor dropped(const at::Tensor& x, at::ScalarType dt) const;
+  /// A and B in the compute dtype.
+  const at::Tensor& a_in(at::ScalarType dt);
+  const at::Tensor& b_in(at::ScalarType dt);
   static at::Tensor as(const at::Tensor& t, at::ScalarType dt) { return t.scalar_type() == dt ? t : t.to(dt); }
 };
 

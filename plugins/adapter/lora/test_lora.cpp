@@ -309,6 +309,26 @@ void check_compute_in_input_dtype(c10::Device device) {
   EXPECT_LE(rel_error(pa.grad(), ra.grad()), 2e-2);
   EXPECT_LE(rel_error(pb.grad(), rb.grad()), 2e-2);
   EXPECT_GT(pa.grad().abs().sum().item<double>(), 0.0);
+  // A second backward adds to the float32 gradients, as the cast's own backward would.
+  const at::Tensor ga = pa.grad().clone();
+  q->forward(x).backward(gy);
+  EXPECT_TRUE(at::allclose(pa.grad(), 2 * ga, 1e-5, 1e-6));
+  // The bf16 copies follow the parameters: an in-place update (which bumps the version), and
+  // after a backward also a write that bumps none (as raw optimizer kernels and broadcasts do).
+  auto want_now = [&] {
+    at::NoGradGuard g;
+    return at::linear(x, q->weight(), q->bias()) +
+           at::linear(at::linear(x, pa.to(at::kBFloat16)) * 1.5, pb.to(at::kBFloat16));
+  };
+  {
+    at::NoGradGuard g;
+    q->forward(x);  // a fresh copy that no backward has used: only the version can tell
+    pa.add_(0.5);
+  }
+  EXPECT_LE(rel_error(q->forward(x).detach().to(at::kFloat), want_now().to(at::kFloat)), 1e-2) << "in-place update";
+  q->forward(x).backward(gy);
+  pb.data().add_(0.25);
+  EXPECT_LE(rel_error(q->forward(x).detach().to(at::kFloat), want_now().to(at::kFloat)), 1e-2) << "unversioned write";
   // compute = "adapter" (the default) on the same model computes in float32 as PEFT does.
   Adapted f;
   f.model = tiny_model(2, 1, device, at::kBFloat16);
