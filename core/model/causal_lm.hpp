@@ -58,6 +58,8 @@ class CausalLM final : public ModelView {
   at::Tensor forward(const at::Tensor& input_ids, const ForwardOptions& opts = {}) const;
   /// Logits [..., vocab] for hidden states [..., hidden].
   at::Tensor logits(const at::Tensor& hidden) const;
+  /// The LM head's weight [vocab, hidden] (the embedding when tied).
+  const at::Tensor& lm_head_weight() const { return lm_head_; }
 
   /// An empty cache for `batch` sequences of up to `capacity` positions.
   KVCache make_cache(std::int64_t batch, std::int64_t capacity) const;

@@ -6,6 +6,7 @@
 #include <ATen/ops/nonzero.h>
 
 #include "model/causal_lm.hpp"
+#include "model/chunked_cross_entropy.hpp"
 #include "model/device_copy.hpp"
 
 namespace socrates {
@@ -19,10 +20,12 @@ LossSum causal_lm_loss(const CausalLM& model, const at::Tensor& hidden, const at
   at::Tensor t = to_device_async(targets.index_select(0, idx), hidden.device());
   idx = to_device_async(idx, hidden.device());
   at::Tensor h = hidden.narrow(1, 0, T - 1).reshape({-1, hidden.size(2)}).index_select(0, idx);
-  at::Tensor logits = model.logits(h).to(at::kFloat);
   LossSum out;
   out.tokens = idx.size(0);
-  out.sum = at::cross_entropy_loss(logits, t, std::nullopt, at::Reduction::Sum);
+  // A trainable head (full fine-tuning of tied embeddings) takes the unfused path for its gradient.
+  const at::Tensor& w = model.lm_head_weight();
+  out.sum = w.requires_grad() ? at::cross_entropy_loss(model.logits(h).to(at::kFloat), t, std::nullopt, at::Reduction::Sum)
+                              : chunked_linear_cross_entropy(h, w, t);
   return out;
 }
 
