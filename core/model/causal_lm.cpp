@@ -20,6 +20,7 @@
 #include "model/device_copy.hpp"
 #include "model/recompute.hpp"
 #include "model/rope.hpp"
+#include "model/swiglu.hpp"
 #include "socrates/error.hpp"
 
 namespace socrates {
@@ -174,7 +175,7 @@ at::Tensor CausalLM::layer_forward(std::size_t i, const at::Tensor& x, const at:
   const DecoderLayer& l = layers_[i];
   at::Tensor h = x + attention(l, i, rms_norm(x, l.input_norm), cos, sin, mask, cache);
   at::Tensor n = rms_norm(h, l.post_norm);
-  return h + l.down->forward(at::silu(l.gate->forward(n)) * l.up->forward(n));
+  return h + l.down->forward(swiglu(l.gate->forward(n), l.up->forward(n)));
 }
 
 at::Tensor CausalLM::forward(const at::Tensor& input_ids, const ForwardOptions& opts) const {

@@ -9,8 +9,26 @@
 #include <ATen/ops/sin.h>
 #include <ATen/ops/pow.h>
 #include <ATen/ops/where.h>
+#include <torch/csrc/autograd/custom_function.h>
 
 namespace socrates {
+
+namespace {
+
+struct RopeFn : torch::autograd::Function<RopeFn> {
+  static at::Tensor forward(torch::autograd::AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos,
+                            const at::Tensor& sin) {
+    ctx->save_for_backward({cos, sin});
+    return detail::rope_cuda(x, cos, sin, /*backward=*/false);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    return {detail::rope_cuda(grads[0], saved[0], saved[1], /*backward=*/true), at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
 
 at::Tensor rope_inv_freq(const ModelConfig& c) {
   const std::int64_t d = c.head_dim;
@@ -41,7 +59,24 @@ std::pair<at::Tensor, at::Tensor> rope_cos_sin(const at::Tensor& inv_freq, const
   return {emb.cos().to(dtype), emb.sin().to(dtype)};
 }
 
+bool rope_fused(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+#if SOCRATES_MODEL_CUDA
+  const auto t = x.scalar_type();
+  return x.is_cuda() && x.dim() == 4 && x.size(3) % 2 == 0 && (t == at::kFloat || t == at::kBFloat16 || t == at::kHalf) &&
+         cos.scalar_type() == t && sin.scalar_type() == t && cos.device() == x.device() && sin.device() == x.device() &&
+         cos.sizes() == sin.sizes() && cos.strides() == sin.strides() && cos.dim() == 3 &&
+         (cos.size(0) == 1 || cos.size(0) == x.size(0)) && cos.size(1) == x.size(2) && cos.size(2) == x.size(3) &&
+         !cos.requires_grad() && !sin.requires_grad();
+#else
+  (void)x;
+  (void)cos;
+  (void)sin;
+  return false;
+#endif
+}
+
 at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
+  if (rope_fused(x, cos, sin)) return RopeFn::apply(x, cos, sin);
   const std::int64_t half = x.size(-1) / 2;
   at::Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
   at::Tensor rotated = at::cat({-x2, x1}, -1);
