@@ -56,6 +56,9 @@ const std::vector<std::pair<std::string, Schema>>& host_sections() {
            opt("quant_blocksize", SOCRATES_INT, "64", "Values per 4-bit absmax block (64, 128, ..., 4096)"),
            opt("double_quant", SOCRATES_BOOL, "true",
                "Quantise the block absmax values again to 8 bits (bnb_4bit_use_double_quant)"),
+           opt("fused_kernels", SOCRATES_BOOL, "true",
+               "On CUDA, compute SwiGLU and RoPE with Socrates's fused kernels (one launch forward and one backward, "
+               "the same bits as the ATen ops). false: the ATen ops, for comparison"),
            opt("cudnn_attention", SOCRATES_BOOL, "false",
                "Let attention on CUDA use cuDNN's kernels. Off: flash or memory-efficient attention; cuDNN builds a "
                "plan on the host for every new sequence length, which costs more than it saves on batches of "

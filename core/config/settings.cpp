@@ -89,6 +89,7 @@ ModelSettings ModelSettings::from(const ConfigSection& s) {
     m.quantize = o;
   }
   m.cudnn_attention = s.get<bool>("cudnn_attention");
+  m.fused_kernels = s.get<bool>("fused_kernels");
   m.origin = s.origin("shape");
   return m;
 }

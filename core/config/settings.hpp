@@ -47,6 +47,7 @@ struct ModelSettings {
   c10::ScalarType dtype = c10::kBFloat16;  // compute dtype, also of 4-bit weights
   /// 4-bit quantisation of the decoder's linear weights on load; nullopt: none.
   std::optional<quant::QuantOptions> quantize;
+  bool fused_kernels = true;     // fused CUDA SwiGLU and RoPE (CausalLM::set_fused_kernels)
   bool cudnn_attention = false;  // let SDPA use cuDNN's attention on CUDA (see use_cudnn_attention)
   std::string origin;  // "file:line" of the section, for errors about the model
 

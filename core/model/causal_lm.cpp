@@ -149,8 +149,8 @@ at::Tensor CausalLM::attention(const DecoderLayer& l, std::size_t index, const a
   at::Tensor q = l.q->forward(x).view({B, T, H, D}).transpose(1, 2);
   at::Tensor k = l.k->forward(x).view({B, T, KV, D}).transpose(1, 2);
   at::Tensor v = l.v->forward(x).view({B, T, KV, D}).transpose(1, 2);
-  q = apply_rope(q, cos, sin);
-  k = apply_rope(k, cos, sin);
+  q = apply_rope(q, cos, sin, fused_kernels_);
+  k = apply_rope(k, cos, sin, fused_kernels_);
   if (cache) {
     const std::int64_t start = cache->length;
     if (start + T > cache->capacity()) {
@@ -175,7 +175,7 @@ at::Tensor CausalLM::layer_forward(std::size_t i, const at::Tensor& x, const at:
   const DecoderLayer& l = layers_[i];
   at::Tensor h = x + attention(l, i, rms_norm(x, l.input_norm), cos, sin, mask, cache);
   at::Tensor n = rms_norm(h, l.post_norm);
-  return h + l.down->forward(swiglu(l.gate->forward(n), l.up->forward(n)));
+  return h + l.down->forward(swiglu(l.gate->forward(n), l.up->forward(n), fused_kernels_));
 }
 
 at::Tensor CausalLM::forward(const at::Tensor& input_ids, const ForwardOptions& opts) const {

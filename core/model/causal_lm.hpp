@@ -81,6 +81,8 @@ class CausalLM final : public ModelView {
   /// Recompute each decoder layer in backward instead of keeping its activations.
   /// Recompute decoder layers in backward instead of keeping their activations: with
   /// `layers` >= 0 only the first `layers` of them (selective recompute), else all.
+  /// Fused CUDA kernels for SwiGLU and RoPE where they apply (default), or the ATen ops.
+  void set_fused_kernels(bool on) { fused_kernels_ = on; }
   void set_gradient_checkpointing(bool on, std::int64_t layers = -1) {
     checkpointing_ = on;
     checkpoint_layers_ = layers;
@@ -119,6 +121,7 @@ class CausalLM final : public ModelView {
   std::vector<DecoderLayer> layers_;
   bool checkpointing_ = false;
   std::int64_t checkpoint_layers_ = -1;  // -1: all
+  bool fused_kernels_ = true;
 };
 
 }  // namespace socrates

@@ -48,6 +48,7 @@ std::unique_ptr<CausalLM> load_model(const ModelSettings& m, const RunSettings& 
   describe_quantisation(m, run);
   std::unique_ptr<CausalLM> model = load_or_init(m, run);
   if (run.device.is_cuda()) use_cudnn_attention(m.cudnn_attention);
+  model->set_fused_kernels(m.fused_kernels);
   return model;
 }
 

@@ -75,8 +75,8 @@ bool rope_fused(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& si
 #endif
 }
 
-at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
-  if (rope_fused(x, cos, sin)) return RopeFn::apply(x, cos, sin);
+at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, bool allow_fused) {
+  if (allow_fused && rope_fused(x, cos, sin)) return RopeFn::apply(x, cos, sin);
   const std::int64_t half = x.size(-1) / 2;
   at::Tensor x1 = x.narrow(-1, 0, half), x2 = x.narrow(-1, half, half);
   at::Tensor rotated = at::cat({-x2, x1}, -1);

@@ -15,8 +15,9 @@ std::pair<at::Tensor, at::Tensor> rope_cos_sin(const at::Tensor& inv_freq, const
                                                c10::ScalarType dtype);
 
 /// x * cos + rotate_half(x) * sin for x [B, H, T, D] and cos/sin [B, T, D]. On CUDA one fused
-/// kernel forward and one backward, with the unfused path's roundings (rope_fused).
-at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin);
+/// kernel forward and one backward, with the unfused path's roundings (rope_fused), unless
+/// `allow_fused` is false.
+at::Tensor apply_rope(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, bool allow_fused = true);
 
 /// Whether apply_rope() takes the fused kernels: CUDA, one float dtype, cos/sin [1 or B, T, D]
 /// without a gradient.

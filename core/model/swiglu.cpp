@@ -38,8 +38,8 @@ bool swiglu_fused(const at::Tensor& gate, const at::Tensor& up) {
 #endif
 }
 
-at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up) {
-  if (!swiglu_fused(gate, up)) return at::silu(gate) * up;
+at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up, bool allow_fused) {
+  if (!allow_fused || !swiglu_fused(gate, up)) return at::silu(gate) * up;
   return SwiGluFn::apply(gate, up);
 }
 

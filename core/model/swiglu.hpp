@@ -8,8 +8,8 @@
 namespace socrates {
 
 /// silu(gate) * up. Fused on CUDA for contiguous float32/bf16/fp16 inputs of one shape and
-/// dtype; otherwise (the CPU) at::silu(gate) * up.
-at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up);
+/// dtype unless `allow_fused` is false; otherwise (the CPU) at::silu(gate) * up.
+at::Tensor swiglu(const at::Tensor& gate, const at::Tensor& up, bool allow_fused = true);
 
 /// Whether swiglu() takes the fused kernels for these inputs.
 bool swiglu_fused(const at::Tensor& gate, const at::Tensor& up);
