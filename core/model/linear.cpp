@@ -15,10 +15,16 @@ Linear::Linear(std::string name, std::int64_t out, std::int64_t in, at::Tensor b
   set_base(std::move(base));
 }
 
+// Two-dimensional inside: a delta then adds into the base output in place (lora: the B
+// product's addmm, beta = 1), with no view for autograd to track.
 at::Tensor Linear::forward(const at::Tensor& x) const {
-  at::Tensor y = base_ ? base_->forward(x) : at::linear(x, weight_, bias_);
-  if (delta_) y = delta_->forward_add(x, y);
-  return y;
+  const at::Tensor x2 = x.dim() == 2 ? x : x.reshape({-1, in_});
+  at::Tensor y = base_ ? base_->forward(x2) : at::linear(x2, weight_, bias_);
+  if (delta_) y = delta_->forward_add(x2, y);
+  if (x.dim() == 2) return y;
+  std::vector<std::int64_t> sizes = x.sizes().vec();
+  sizes.back() = out_;
+  return y.view(sizes);
 }
 
 void Linear::set_base(std::shared_ptr<LinearBase> base) {

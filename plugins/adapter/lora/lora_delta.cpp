@@ -10,6 +10,8 @@
 #include <ATen/ops/linear.h>
 #include <ATen/ops/matmul.h>
 
+#include "dropout_linear.hpp"
+
 namespace lora {
 
 LoraDelta::LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype)
@@ -38,18 +40,30 @@ at::Tensor LoraDelta::dropped(const at::Tensor& x, at::ScalarType dt) const {
   return h;
 }
 
+// dropout(x) A^T. On CUDA in training the dropped copy of x is not kept for backward, only
+// its mask (dropout_linear): at::dropout runs the same native_dropout there, so the masks and
+// values are the same. The CPU keeps at::dropout, whose CPU kernel draws differently.
+at::Tensor LoraDelta::a_product(const at::Tensor& x, at::ScalarType dt) {
+  if (training_ && dropout_ > 0.0 && x.is_cuda() && x.dim() == 2 && at::GradMode::is_enabled())
+    return dropout_linear(as(x, dt), a_in(dt), dropout_);
+  return at::linear(dropped(x, dt), a_in(dt));
+}
+
 at::Tensor LoraDelta::forward(const at::Tensor& x) {
   const at::ScalarType dt = compute_dtype(x);
   // The scaling on the r-wide intermediate: one pass over tokens x r instead of tokens x out.
-  at::Tensor y = at::linear(at::linear(dropped(x, dt), a_in(dt)) * scaling_, b_in(dt));
+  at::Tensor y = at::linear(a_product(x, dt) * scaling_, b_in(dt));
   return as(y, x.scalar_type());
 }
 
 at::Tensor LoraDelta::forward_add(const at::Tensor& x, const at::Tensor& base_out) {
   const at::ScalarType dt = compute_dtype(x);
   if (base_out.scalar_type() != dt) return base_out + forward(x);
-  // base_out + scaling * (h A^T) B^T as one GEMM whose epilogue reads base_out.
-  const at::Tensor u = at::linear(dropped(x, dt), a_in(dt));
+  // base_out + scaling * (h A^T) B^T as one GEMM whose epilogue reads base_out; in place
+  // when the host hands over a 2-D output (ABI 5), which saves a copy of it.
+  const at::Tensor u = a_product(x, dt);
+  if (base_out.dim() == 2 && u.dim() == 2 && base_out.is_contiguous())
+    return base_out.addmm_(u, b_in(dt).t(), /*beta=*/1, /*alpha=*/scaling_);
   const at::Tensor y = at::addmm(base_out.reshape({-1, base_out.size(-1)}), u.reshape({-1, u.size(-1)}),
                                  b_in(dt).t(), /*beta=*/1, /*alpha=*/scaling_);
   return y.view(base_out.sizes());

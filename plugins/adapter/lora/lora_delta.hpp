@@ -40,6 +40,8 @@ class LoraDelta final : public socrates::LinearDelta {
   /// The compute dtype for input x, and dropout(x) in it.
   at::ScalarType compute_dtype(const at::Tensor& x) const;
   at::Tensor dropped(const at::Tensor& x, at::ScalarType dt) const;
+  /// dropout(x) Aᵀ in the compute dtype.
+  at::Tensor a_product(const at::Tensor& x, at::ScalarType dt);
   /// A and B in the compute dtype.
   const at::Tensor& a_in(at::ScalarType dt);
   const at::Tensor& b_in(at::ScalarType dt);

@@ -11,6 +11,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/grad_mode.h>
 
+#include "dropout_linear.hpp"
 #include "fixtures.hpp"
 #include "model/causal_lm.hpp"
 #include "model/linear.hpp"
@@ -295,15 +296,18 @@ void check_compute_in_input_dtype(c10::Device device) {
   at::manual_seed(7);
   const at::Tensor x = at::randn({3, 5, q->in_features()}, at::TensorOptions().device(device)).to(at::kBFloat16);
   const at::Tensor gy = at::randn({3, 5, q->out_features()}, at::TensorOptions().device(device)).to(at::kBFloat16);
-  const at::Tensor y = q->forward(x);
+  // The base output takes the B product in place (ABI 5): x's gradient must still see both.
+  const at::Tensor xg = x.clone().requires_grad_(true), xr = x.clone().requires_grad_(true);
+  const at::Tensor y = q->forward(xg);
   EXPECT_EQ(y.scalar_type(), at::kBFloat16);
   y.backward(gy);
   // Reference: separate leaves, unfused ops, the same casts.
   const at::Tensor ra = pa.detach().clone().requires_grad_(true), rb = pb.detach().clone().requires_grad_(true);
-  const at::Tensor want = at::linear(x, q->weight(), q->bias()) +
-                          at::linear(at::linear(x, ra.to(at::kBFloat16)) * 1.5, rb.to(at::kBFloat16));
+  const at::Tensor want = at::linear(xr, q->weight(), q->bias()) +
+                          at::linear(at::linear(xr, ra.to(at::kBFloat16)) * 1.5, rb.to(at::kBFloat16));
   want.backward(gy);
   EXPECT_LE(rel_error(y.detach().to(at::kFloat), want.detach().to(at::kFloat)), 1e-2);
+  EXPECT_LE(rel_error(xg.grad().to(at::kFloat), xr.grad().to(at::kFloat)), 2e-2);
   ASSERT_TRUE(pa.grad().defined() && pb.grad().defined());
   EXPECT_EQ(pa.grad().scalar_type(), at::kFloat);
   EXPECT_LE(rel_error(pa.grad(), ra.grad()), 2e-2);
@@ -348,6 +352,73 @@ TEST(LoraForward, ComputeInInputDtypeFusesTheAddAndKeepsFloat32Gradients) { chec
 TEST(LoraGpu, ComputeInInputDtypeFusesTheAddAndKeepsFloat32Gradients) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   check_compute_in_input_dtype(c10::Device(c10::kCUDA, 0));
+}
+
+// dropout_linear keeps the mask, not the dropped x: its output and gradients against the
+// unfused ops (native_dropout, then linear) under the same seed.
+void check_dropout_linear(c10::Device device, at::ScalarType dtype) {
+  const double p = 0.3;
+  at::manual_seed(11);
+  const at::Tensor x0 = at::randn({37, 24}).to(device, dtype), a0 = at::randn({4, 24}).to(device, dtype);
+  const at::Tensor g = at::randn({37, 4}).to(device, dtype);
+  auto leaves = [&] { return std::make_pair(x0.clone().requires_grad_(true), a0.clone().requires_grad_(true)); };
+  auto [xr, ar] = leaves();
+  auto [xf, af] = leaves();
+  at::manual_seed(5);
+  const at::Tensor want = at::linear(std::get<0>(at::native_dropout(xr, p, true)), ar);
+  at::manual_seed(5);
+  const at::Tensor got = lora::dropout_linear(xf, af, p);
+  want.backward(g);
+  got.backward(g);
+  EXPECT_TRUE(at::equal(got, want)) << "forward";
+  EXPECT_TRUE(at::equal(xf.grad(), xr.grad())) << "d x, max |diff| " << (xf.grad() - xr.grad()).abs().max().item<double>();
+  const double tol = dtype == at::kFloat ? 1e-6 : 1.0 / 128;
+  EXPECT_LE(rel_error(af.grad().to(at::kFloat), ar.grad().to(at::kFloat)), tol) << "d A";
+  EXPECT_GT((xf.grad() == 0).sum().item<std::int64_t>(), 0) << "dropped values get no gradient";
+  // On CUDA, LoRA's at::dropout runs native_dropout: the same mask from the same seed.
+  if (device.is_cuda()) {
+    at::manual_seed(5);
+    const at::Tensor d1 = at::dropout(x0, p, true);
+    at::manual_seed(5);
+    EXPECT_TRUE(at::equal(d1, std::get<0>(at::native_dropout(x0, p, true))));
+  }
+}
+
+TEST(LoraDropoutLinear, KeepsTheMaskAndGivesTheUnfusedGradients) {
+  check_dropout_linear(c10::kCPU, at::kFloat);
+  check_dropout_linear(c10::kCPU, at::kBFloat16);
+}
+
+TEST(LoraGpu, DropoutLinearKeepsTheMaskAndGivesTheUnfusedGradients) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const c10::Device cuda(c10::kCUDA, 0);
+  check_dropout_linear(cuda, at::kFloat);
+  check_dropout_linear(cuda, at::kBFloat16);
+  // Through the layer, in training with dropout: the same output and gradients as PEFT's ops.
+  Adapted a;
+  a.model = tiny_model(2, 1, cuda, at::kBFloat16);
+  a.adapter = make_lora({{"r", 4}, {"alpha", 8}, {"dropout", 0.25}, {"compute", "input"}});
+  a.adapter->attach(*a.model);
+  a.adapter->set_training(true);
+  randomize_b(*a.adapter, 6);
+  auto* q = dynamic_cast<Linear*>(a.model->linear_sites()[0]);
+  const auto params = a.adapter->parameters();
+  const at::Tensor &pa = params[0].second, &pb = params[1].second;
+  at::manual_seed(3);
+  const at::Tensor x = at::randn({2, 9, q->in_features()}, at::TensorOptions().device(cuda)).to(at::kBFloat16);
+  const at::Tensor gy = at::randn({2, 9, q->out_features()}, at::TensorOptions().device(cuda)).to(at::kBFloat16);
+  at::manual_seed(21);
+  const at::Tensor y = q->forward(x);
+  y.backward(gy);
+  const at::Tensor ra = pa.detach().clone().requires_grad_(true), rb = pb.detach().clone().requires_grad_(true);
+  at::manual_seed(21);
+  const at::Tensor h = at::dropout(x.reshape({-1, q->in_features()}), 0.25, true);
+  const at::Tensor want = at::linear(x, q->weight(), q->bias()) +
+                          at::linear(at::linear(h, ra.to(at::kBFloat16)) * 2.0, rb.to(at::kBFloat16)).view(y.sizes());
+  want.backward(gy);
+  EXPECT_LE(rel_error(y.detach().to(at::kFloat), want.detach().to(at::kFloat)), 1e-2);
+  EXPECT_LE(rel_error(pa.grad(), ra.grad()), 2e-2);
+  EXPECT_LE(rel_error(pb.grad(), rb.grad()), 2e-2);
 }
 
 // ---------------------------------------------------------------- save / load

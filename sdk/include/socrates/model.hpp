@@ -21,7 +21,9 @@ class SOCRATES_API LinearDelta {
   /// x: [..., in_features] -> [..., out_features], same dtype as x.
   virtual at::Tensor forward(const at::Tensor& x) = 0;
   /// base_out + forward(x), where base_out is the layer's base output for x. Override to
-  /// fuse the add (e.g. into the last GEMM's epilogue); the result may not alias base_out.
+  /// fuse the add (e.g. into the last GEMM's epilogue). The host calls it with x [N, in] and
+  /// base_out [N, out], a tensor of its own that nothing else holds (ABI 5): the delta may
+  /// add into base_out in place and return it.
   virtual at::Tensor forward_add(const at::Tensor& x, const at::Tensor& base_out) { return base_out + forward(x); }
 };
 
@@ -29,7 +31,8 @@ class SOCRATES_API LinearDelta {
 class SOCRATES_API LinearBase {
  public:
   virtual ~LinearBase() = default;
-  /// x: [..., in_features] -> [..., out_features], bias included.
+  /// x: [..., in_features] -> [..., out_features], bias included. Returns a new tensor (not
+  /// a view of state the base keeps): a delta may add into it in place.
   virtual at::Tensor forward(const at::Tensor& x) = 0;
   /// The weight as a dense [out, in] tensor of `dtype` (for merging and export).
   virtual at::Tensor dense_weight(c10::ScalarType dtype) const = 0;
