@@ -8,6 +8,8 @@
 #   CKPT=off bench/train/run.sh ...   (gradient checkpointing off on both sides; default on)
 #   TAG=-bf16lora ANCHOR=off SETS="adapter.compute=input" bench/train/run.sh ...   (a variant of ours:
 #   TAG suffixes the case name, ANCHOR=off skips the anchor)
+#   VARIANTS="ckpt20:training.checkpoint_layers=20 ckpt16:training.checkpoint_layers=16" bench/train/run.sh ...
+#   (more runs of ours per case beside the same anchor run, named CASE-TAG)
 #   SETS="training.profile_steps=2 training.profile_start=10" bench/train/run.sh ...   (more --set for ours;
 #   the profile lands in the run's profile/ folder and is copied to OUT_DIR/profile-<case>.md)
 # The anchor needs python3 with torch, transformers, peft and (for nf4) bitsandbytes.
@@ -40,32 +42,29 @@ if [ "${CKPT:-on}" = off ]; then
   hf_args+=(--no-checkpointing)
 fi
 
-for s in $shapes; do
-  cfg=$root/configs/models/$s/config.json
-  for q in $quants; do
-    optim=adamw8bit
-    [ "$q" = none ] && optim=adamw
-    name=$s-$q
-    [ "${CKPT:-on}" = off ] && name=$name-nockpt
-    name=$name${TAG:-}
-    # Ours: micro-batch 16 = global batch 16, gradient checkpointing, LoRA r=32 on all seven
-    # projections, 8-bit AdamW for QLoRA as the paper's experiment file says.
-    "$exe" run "$root/experiments/socrates-qwen2.5-14b-qlora.toml" \
-      --set run.name="$name" --set run.output_dir="$runs" --set run.device="${DEVICE:-cuda}" \
-      --set model.path= --set model.shape="$cfg" --set model.quantize="$q" \
-      --set model.tokenizer="$root/data/tokenizers/qwen2.5/tokenizer.json" \
-      "${data_sets[@]}" "${ckpt_sets[@]}" \
-      --set optimizer.plugin="$optim" \
-      --set training.global_batch_size=16 --set training.micro_batch_size=16 \
-      --set training.max_steps="$steps" --set training.log_every=1 --set training.eval_every=0 \
-      --set training.sample_generations=0 --set training.eval_max_examples=32 \
-      --set evaluation.mode=distribution --set evaluation.max_examples=32 \
-      --set evaluation.compare_base=false --set evaluation.during_training=false \
-      $(for kv in ${SETS:-}; do printf -- '--set %s ' "$kv"; done) \
-      > "$out/socrates-$name.log" 2>&1
-    rc=$?
-    run_dir=$(ls -dt "$runs/$name"-* 2>/dev/null | head -1)
-    python3 - "$run_dir" "$name" "$q" "$optim" "$rc" >> "$jsonl" <<'PY'
+# Ours on one case: ours NAME SHAPE_CONFIG QUANT OPTIM [extra --set pairs ...]; one JSON line.
+ours() {
+  local name=$1 cfg=$2 q=$3 optim=$4
+  shift 4
+  # Micro-batch 16 = global batch 16, gradient checkpointing, LoRA r=32 on all seven
+  # projections, 8-bit AdamW for QLoRA as the paper's experiment file says.
+  "$exe" run "$root/experiments/socrates-qwen2.5-14b-qlora.toml" \
+    --set run.name="$name" --set run.output_dir="$runs" --set run.device="${DEVICE:-cuda}" \
+    --set model.path= --set model.shape="$cfg" --set model.quantize="$q" \
+    --set model.tokenizer="$root/data/tokenizers/qwen2.5/tokenizer.json" \
+    "${data_sets[@]}" "${ckpt_sets[@]}" \
+    --set optimizer.plugin="$optim" \
+    --set training.global_batch_size=16 --set training.micro_batch_size=16 \
+    --set training.max_steps="$steps" --set training.log_every=1 --set training.eval_every=0 \
+    --set training.sample_generations=0 --set training.eval_max_examples=32 \
+    --set evaluation.mode=distribution --set evaluation.max_examples=32 \
+    --set evaluation.compare_base=false --set evaluation.during_training=false \
+    $(for kv in ${SETS:-}; do printf -- '--set %s ' "$kv"; done) "$@" \
+    > "$out/socrates-$name.log" 2>&1
+  local rc=$?
+  local run_dir
+  run_dir=$(ls -dt "$runs/$name"-* 2>/dev/null | head -1)
+  python3 - "$run_dir" "$name" "$q" "$optim" "$rc" >> "$jsonl" <<'PY'
 import json, statistics, sys
 run, name, quant, optim, rc = sys.argv[1:]
 rows = []
@@ -86,8 +85,28 @@ print(json.dumps({"impl": "socrates", "case": name, "quant": quant, "optim": opt
                   "loss_first": rows[0]["loss"] if rows else None, "loss_last": rows[-1]["loss"] if rows else None,
                   "run_dir": run}))
 PY
-    grep -E "W1|error|Error" "$out/socrates-$name.log" | tail -3
-    [ -f "$run_dir/profile/summary.md" ] && cp "$run_dir/profile/summary.md" "$out/profile-$name.md"
+  grep -E "W1|error|Error" "$out/socrates-$name.log" | tail -3
+  [ -f "$run_dir/profile/summary.md" ] && cp "$run_dir/profile/summary.md" "$out/profile-$name.md"
+  return 0
+}
+
+# VARIANTS="ckpt20:training.checkpoint_layers=20 nodrop:adapter.dropout=0,training.checkpoint_layers=16":
+# more runs of ours per case, each TAG:SET[,SET...] named CASE-TAG, beside the same anchor run.
+for s in $shapes; do
+  cfg=$root/configs/models/$s/config.json
+  for q in $quants; do
+    optim=adamw8bit
+    [ "$q" = none ] && optim=adamw
+    name=$s-$q
+    [ "${CKPT:-on}" = off ] && name=$name-nockpt
+    name=$name${TAG:-}
+    ours "$name" "$cfg" "$q" "$optim"
+    for v in ${VARIANTS:-}; do
+      extra=()
+      IFS=, read -ra kvs <<< "${v#*:}"
+      for kv in "${kvs[@]}"; do extra+=(--set "$kv"); done
+      ours "$name-${v%%:*}" "$cfg" "$q" "$optim" "${extra[@]}"
+    done
     [ "${ANCHOR:-on}" = off ] && continue
     # The anchor, same shape, LoRA settings, optimizer and micro-batch, 16 x 256 fixed tokens.
     python3 "$root/bench/train/hf_peft_train.py" --config "$cfg" --quant "$q" --optim "$optim" \
