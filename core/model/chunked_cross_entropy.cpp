@@ -52,7 +52,7 @@ struct LinearCrossEntropyFn : torch::autograd::Function<LinearCrossEntropyFn> {
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     at::Tensor grad_h = ctx->get_saved_variables()[0];
-    return {grad_h * grads[0].to(grad_h.device()), at::Tensor(), at::Tensor(), at::Tensor()};
+    return {grad_h * grads[0], at::Tensor(), at::Tensor(), at::Tensor()};
   }
 };
 

@@ -7,17 +7,13 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/empty_like.h>
 #include <c10/cuda/CUDAGuard.h>
-#include <c10/util/BFloat16.h>
-#include <c10/util/Half.h>
 
+#include "model/cuda_launch.cuh"
 #include "model/rope.hpp"
-#include "socrates/error.hpp"
 
 namespace socrates::detail {
 
 namespace {
-
-constexpr int kThreads = 256;
 
 struct Shape {
   std::int64_t B, H, T, half;
@@ -70,16 +66,13 @@ at::Tensor rope_cuda(const at::Tensor& x, const at::Tensor& cos, const at::Tenso
     s.in[i] = x.stride(i);
     s.out[i] = y.stride(i);
   }
-  const at::Tensor c = cos.expand({s.B, s.T, x.size(3)});
-  if (!sin.expand({s.B, s.T, x.size(3)}).strides().equals(c.strides()))
-    throw Error("rope: cos and sin must have the same layout");
+  const at::Tensor c = cos.expand({s.B, s.T, x.size(3)});  // sin has cos's layout (rope_fused)
   for (int i = 0; i < 3; ++i) s.cs[i] = c.stride(i);
   const std::int64_t pairs = s.B * s.H * s.T * s.half;
   if (pairs == 0) return y;
-  const std::int64_t cap = std::int64_t{at::cuda::getCurrentDeviceProperties()->multiProcessorCount} * 16;
-  const auto blocks = static_cast<unsigned>(std::max<std::int64_t>(1, std::min(cap, (pairs + kThreads - 1) / kThreads)));
+  const unsigned blocks = grid_blocks(pairs);
   auto stream = at::cuda::getCurrentCUDAStream();
-  auto launch = [&](auto tag) {
+  dispatch_floating(x.scalar_type(), "rope", [&](auto tag) {
     using T = decltype(tag);
     const auto* xp = static_cast<const T*>(x.data_ptr());
     const auto* cp = static_cast<const T*>(cos.data_ptr());
@@ -89,13 +82,7 @@ at::Tensor rope_cuda(const at::Tensor& x, const at::Tensor& cos, const at::Tenso
       rope_kernel<T, true><<<blocks, kThreads, 0, stream>>>(xp, yp, cp, sp, s, pairs);
     else
       rope_kernel<T, false><<<blocks, kThreads, 0, stream>>>(xp, yp, cp, sp, s, pairs);
-  };
-  switch (x.scalar_type()) {
-    case at::kFloat: launch(float{}); break;
-    case at::kBFloat16: launch(c10::BFloat16{}); break;
-    case at::kHalf: launch(c10::Half{}); break;
-    default: throw Error("rope: CUDA kernels take float32, bfloat16 or float16");
-  }
+  });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return y;
 }

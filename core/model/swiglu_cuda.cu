@@ -6,17 +6,14 @@
 #include <ATen/cuda/CUDAContext.h>
 #include <ATen/ops/empty_like.h>
 #include <c10/cuda/CUDAGuard.h>
-#include <c10/util/BFloat16.h>
-#include <c10/util/Half.h>
 
+#include "model/cuda_launch.cuh"
 #include "model/swiglu.hpp"
 #include "socrates/error.hpp"
 
 namespace socrates::detail {
 
 namespace {
-
-constexpr int kThreads = 256;
 
 __device__ __forceinline__ float sig(float x) {
   return 1.0f / (1.0f + expf(-x));
@@ -94,21 +91,6 @@ bool aligned16(std::initializer_list<const at::Tensor*> ts) {
   return true;
 }
 
-unsigned blocks_for(std::int64_t work) {
-  const std::int64_t cap = std::int64_t{at::cuda::getCurrentDeviceProperties()->multiProcessorCount} * 16;
-  return static_cast<unsigned>(std::max<std::int64_t>(1, std::min(cap, (work + kThreads - 1) / kThreads)));
-}
-
-template <typename F>
-void dispatch(at::ScalarType t, F&& f) {
-  switch (t) {
-    case at::kFloat: f(float{}); break;
-    case at::kBFloat16: f(c10::BFloat16{}); break;
-    case at::kHalf: f(c10::Half{}); break;
-    default: throw Error("swiglu: CUDA kernels take float32, bfloat16 or float16");
-  }
-}
-
 }  // namespace
 
 at::Tensor swiglu_forward_cuda(const at::Tensor& gate, const at::Tensor& up) {
@@ -117,18 +99,18 @@ at::Tensor swiglu_forward_cuda(const at::Tensor& gate, const at::Tensor& up) {
   const std::int64_t n = gate.numel();
   if (n == 0) return out;
   auto stream = at::cuda::getCurrentCUDAStream();
-  dispatch(gate.scalar_type(), [&](auto tag) {
+  dispatch_floating(gate.scalar_type(), "swiglu", [&](auto tag) {
     using T = decltype(tag);
     const auto* g = static_cast<const T*>(gate.data_ptr());
     const auto* u = static_cast<const T*>(up.data_ptr());
     auto* o = static_cast<T*>(out.data_ptr());
     constexpr int N = Pack<T>::N;
     if (n % N == 0 && aligned16({&gate, &up, &out})) {
-      fwd_vec<T><<<blocks_for(n / N), kThreads, 0, stream>>>(reinterpret_cast<const Pack<T>*>(g),
+      fwd_vec<T><<<grid_blocks(n / N), kThreads, 0, stream>>>(reinterpret_cast<const Pack<T>*>(g),
                                                               reinterpret_cast<const Pack<T>*>(u),
                                                               reinterpret_cast<Pack<T>*>(o), n / N);
     } else {
-      fwd_scalar<T><<<blocks_for(n), kThreads, 0, stream>>>(g, u, o, n);
+      fwd_scalar<T><<<grid_blocks(n), kThreads, 0, stream>>>(g, u, o, n);
     }
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
@@ -144,7 +126,7 @@ std::pair<at::Tensor, at::Tensor> swiglu_backward_cuda(const at::Tensor& grad, c
   if (grad.scalar_type() != gate.scalar_type() || grad.sizes() != gate.sizes() || !grad.is_contiguous())
     throw Error("swiglu: the output gradient must be a contiguous tensor of the input's shape and dtype");
   auto stream = at::cuda::getCurrentCUDAStream();
-  dispatch(gate.scalar_type(), [&](auto tag) {
+  dispatch_floating(gate.scalar_type(), "swiglu", [&](auto tag) {
     using T = decltype(tag);
     const auto* dy = static_cast<const T*>(grad.data_ptr());
     const auto* g = static_cast<const T*>(gate.data_ptr());
@@ -153,11 +135,11 @@ std::pair<at::Tensor, at::Tensor> swiglu_backward_cuda(const at::Tensor& grad, c
     auto* du = static_cast<T*>(dup.data_ptr());
     constexpr int N = Pack<T>::N;
     if (n % N == 0 && aligned16({&grad, &gate, &up, &dgate, &dup})) {
-      bwd_vec<T><<<blocks_for(n / N), kThreads, 0, stream>>>(
+      bwd_vec<T><<<grid_blocks(n / N), kThreads, 0, stream>>>(
           reinterpret_cast<const Pack<T>*>(dy), reinterpret_cast<const Pack<T>*>(g),
           reinterpret_cast<const Pack<T>*>(u), reinterpret_cast<Pack<T>*>(dg), reinterpret_cast<Pack<T>*>(du), n / N);
     } else {
-      bwd_scalar<T><<<blocks_for(n), kThreads, 0, stream>>>(dy, g, u, dg, du, n);
+      bwd_scalar<T><<<grid_blocks(n), kThreads, 0, stream>>>(dy, g, u, dg, du, n);
     }
   });
   C10_CUDA_KERNEL_LAUNCH_CHECK();
