@@ -1,10 +1,16 @@
 #include "dropout_linear.hpp"
 
+#include <stdexcept>
+
 #include <ATen/ops/linear.h>
 #include <ATen/ops/mm.h>
 #include <ATen/ops/native_dropout.h>
 #include <ATen/ops/native_dropout_backward.h>
 #include <torch/csrc/autograd/custom_function.h>
+
+#if SOCRATES_LORA_CUDA
+#include "dropout_cuda.hpp"
+#endif
 
 namespace lora {
 
@@ -13,7 +19,8 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-struct DropoutLinearFn : torch::autograd::Function<DropoutLinearFn> {
+// The CPU: native_dropout, keeping its 1-byte mask.
+struct MaskDropoutLinearFn : torch::autograd::Function<MaskDropoutLinearFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& a, double p) {
     auto [h, mask] = at::native_dropout(x, p, /*train=*/true);
     ctx->save_for_backward({x, mask, a});
@@ -34,10 +41,54 @@ struct DropoutLinearFn : torch::autograd::Function<DropoutLinearFn> {
   }
 };
 
+#if SOCRATES_LORA_CUDA
+// CUDA: the mask is drawn again in backward from the forward's Philox seed and offset.
+struct SeedDropoutLinearFn : torch::autograd::Function<SeedDropoutLinearFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& a, double p) {
+    const PhiloxSeed s = draw_philox_seed(x.device());
+    ctx->save_for_backward({x, a});
+    ctx->saved_data["p"] = p;
+    ctx->saved_data["seed"] = static_cast<std::int64_t>(s.seed);
+    ctx->saved_data["offset"] = static_cast<std::int64_t>(s.offset);
+    return at::linear(dropout_philox(x, p, s), a);
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &a = saved[1];
+    const double p = ctx->saved_data["p"].toDouble();
+    const PhiloxSeed s{static_cast<std::uint64_t>(ctx->saved_data["seed"].toInt()),
+                       static_cast<std::uint64_t>(ctx->saved_data["offset"].toInt())};
+    const at::Tensor& g = grads[0];
+    at::Tensor dx, da;
+    if (ctx->needs_input_grad(1)) da = g.t().mm(dropout_philox(x, p, s));
+    if (ctx->needs_input_grad(0)) dx = dropout_philox(g.mm(a), p, s);
+    return {dx, da, at::Tensor()};
+  }
+};
+#endif
+
+void check(const at::Tensor& x, const at::Tensor& a, double p) {
+  if (x.dim() != 2 || a.dim() != 2 || x.size(1) != a.size(1))
+    throw std::invalid_argument("lora dropout_linear: x must be [N, in] and A [r, in]");
+  if (!(p > 0.0 && p < 1.0)) throw std::invalid_argument("lora dropout_linear: p must be in (0, 1)");
+}
+
 }  // namespace
 
 at::Tensor dropout_linear(const at::Tensor& x, const at::Tensor& a, double p) {
-  return DropoutLinearFn::apply(x, a, p);
+  check(x, a, p);
+#if SOCRATES_LORA_CUDA
+  if (x.is_cuda()) return SeedDropoutLinearFn::apply(x, a, p);
+#endif
+  return MaskDropoutLinearFn::apply(x, a, p);
+}
+
+at::Tensor training_dropout(const at::Tensor& x, double p) {
+#if SOCRATES_LORA_CUDA
+  if (x.is_cuda()) return dropout_philox(x, p, draw_philox_seed(x.device()));
+#endif
+  return std::get<0>(at::native_dropout(x, p, /*train=*/true));
 }
 
 }  // namespace lora

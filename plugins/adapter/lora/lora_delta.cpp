@@ -1,6 +1,7 @@
 #include "lora_delta.hpp"
 
 #include <cmath>
+#include <vector>
 
 #include <ATen/core/Generator.h>
 #include <ATen/core/grad_mode.h>
@@ -36,16 +37,21 @@ at::Tensor LoraDelta::dropped(const at::Tensor& x, at::ScalarType dt) const {
   at::Tensor h = as(x, dt);
   // nn.Dropout(p) when p > 0, else nn.Identity; the default generator, so gradient
   // checkpointing replays the same mask.
-  if (training_ && dropout_ > 0.0) h = at::dropout(h, dropout_, /*train=*/true);
+  if (training_ && dropout_ > 0.0) h = h.is_cuda() ? training_dropout(h, dropout_) : at::dropout(h, dropout_, true);
   return h;
 }
 
-// dropout(x) A^T. On CUDA in training the dropped copy of x is not kept for backward, only
-// its mask (dropout_linear): at::dropout runs the same native_dropout there, so the masks and
-// values are the same. The CPU keeps at::dropout, whose CPU kernel draws differently.
+// dropout(x) A^T. On CUDA in training neither the dropped copy of x nor the mask is kept for
+// backward (dropout_linear); with or without grad mode it draws the same mask, so gradient
+// checkpointing's recompute replays its first pass. The CPU keeps at::dropout.
 at::Tensor LoraDelta::a_product(const at::Tensor& x, at::ScalarType dt) {
-  if (training_ && dropout_ > 0.0 && x.is_cuda() && x.dim() == 2 && at::GradMode::is_enabled())
-    return dropout_linear(as(x, dt), a_in(dt), dropout_);
+  if (training_ && dropout_ > 0.0 && x.is_cuda()) {
+    const at::Tensor u = dropout_linear(as(x, dt).reshape({-1, x.size(-1)}), a_in(dt), dropout_);
+    if (x.dim() == 2) return u;
+    std::vector<std::int64_t> shape(x.sizes().begin(), x.sizes().end());
+    shape.back() = u.size(-1);
+    return u.view(shape);
+  }
   return at::linear(dropped(x, dt), a_in(dt));
 }
 

@@ -354,8 +354,8 @@ TEST(LoraGpu, ComputeInInputDtypeFusesTheAddAndKeepsFloat32Gradients) {
   check_compute_in_input_dtype(c10::Device(c10::kCUDA, 0));
 }
 
-// dropout_linear keeps the mask, not the dropped x: its output and gradients against the
-// unfused ops (native_dropout, then linear) under the same seed.
+// dropout_linear against the unfused ops under the same seed: on the CPU native_dropout, then
+// linear; on CUDA x times the mask training_dropout draws (from ones), then linear.
 void check_dropout_linear(c10::Device device, at::ScalarType dtype) {
   const double p = 0.3;
   at::manual_seed(11);
@@ -365,7 +365,10 @@ void check_dropout_linear(c10::Device device, at::ScalarType dtype) {
   auto [xr, ar] = leaves();
   auto [xf, af] = leaves();
   at::manual_seed(5);
-  const at::Tensor want = at::linear(std::get<0>(at::native_dropout(xr, p, true)), ar);
+  const at::Tensor h = device.is_cuda()
+                           ? (xr.to(at::kFloat) * lora::training_dropout(at::ones({37, 24}, at::TensorOptions().device(device)), p)).to(dtype)
+                           : std::get<0>(at::native_dropout(xr, p, true));
+  const at::Tensor want = at::linear(h, ar);
   at::manual_seed(5);
   const at::Tensor got = lora::dropout_linear(xf, af, p);
   want.backward(g);
@@ -375,21 +378,44 @@ void check_dropout_linear(c10::Device device, at::ScalarType dtype) {
   const double tol = dtype == at::kFloat ? 1e-6 : 1.0 / 128;
   EXPECT_LE(rel_error(af.grad().to(at::kFloat), ar.grad().to(at::kFloat)), tol) << "d A";
   EXPECT_GT((xf.grad() == 0).sum().item<std::int64_t>(), 0) << "dropped values get no gradient";
-  // On CUDA, LoRA's at::dropout runs native_dropout: the same mask from the same seed.
-  if (device.is_cuda()) {
+  // Without grad mode (gradient checkpointing's first pass) the same seed gives the same output.
+  {
+    at::NoGradGuard no_grad;
     at::manual_seed(5);
-    const at::Tensor d1 = at::dropout(x0, p, true);
-    at::manual_seed(5);
-    EXPECT_TRUE(at::equal(d1, std::get<0>(at::native_dropout(x0, p, true))));
+    EXPECT_TRUE(at::equal(lora::dropout_linear(x0, a0, p), got.detach())) << "no-grad pass";
   }
 }
 
-TEST(LoraDropoutLinear, KeepsTheMaskAndGivesTheUnfusedGradients) {
+// CUDA's seed-drawn dropout: a function of the generator state, dropping about p of the values
+// and scaling the rest by 1 / (1 - p) exactly as native_dropout does.
+TEST(LoraGpu, SeedDrawnDropoutIsReproducibleAndDropsAboutP) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const auto opts = at::TensorOptions().device(c10::Device(c10::kCUDA, 0));
+  for (const double p : {0.05, 0.5}) {
+    const at::Tensor x = at::randn({999, 1001}, opts);  // numel not a multiple of 4
+    at::manual_seed(7);
+    const at::Tensor y1 = lora::training_dropout(x, p), y2 = lora::training_dropout(x, p);
+    at::manual_seed(7);
+    const at::Tensor y1again = lora::training_dropout(x, p);
+    EXPECT_TRUE(at::equal(y1, y1again)) << "the same seed, the same mask";
+    EXPECT_FALSE(at::equal(y1, y2)) << "the generator moves on";
+    const at::Tensor kept = y1 != 0;
+    const double frac = 1.0 - kept.to(at::kDouble).mean().item<double>();
+    EXPECT_NEAR(frac, p, 0.005) << "p = " << p;
+    EXPECT_TRUE(at::equal(y1.masked_select(kept), (x * static_cast<float>(1.0 / (1.0 - p))).masked_select(kept)));
+    // bfloat16 rounds once, from float32: the same mask and the float32 value rounded.
+    at::manual_seed(7);
+    const at::Tensor yb = lora::training_dropout(x.to(at::kBFloat16), p);
+    EXPECT_TRUE(at::equal(yb, y1.to(at::kBFloat16)));
+  }
+}
+
+TEST(LoraDropoutLinear, KeepsNoDroppedCopyAndGivesTheUnfusedGradients) {
   check_dropout_linear(c10::kCPU, at::kFloat);
   check_dropout_linear(c10::kCPU, at::kBFloat16);
 }
 
-TEST(LoraGpu, DropoutLinearKeepsTheMaskAndGivesTheUnfusedGradients) {
+TEST(LoraGpu, DropoutLinearDrawsTheMaskAgainAndGivesTheUnfusedGradients) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
   const c10::Device cuda(c10::kCUDA, 0);
   check_dropout_linear(cuda, at::kFloat);
@@ -412,7 +438,8 @@ TEST(LoraGpu, DropoutLinearKeepsTheMaskAndGivesTheUnfusedGradients) {
   y.backward(gy);
   const at::Tensor ra = pa.detach().clone().requires_grad_(true), rb = pb.detach().clone().requires_grad_(true);
   at::manual_seed(21);
-  const at::Tensor h = at::dropout(x.reshape({-1, q->in_features()}), 0.25, true);
+  const at::Tensor m = lora::training_dropout(at::ones({18, q->in_features()}, at::TensorOptions().device(cuda)), 0.25);
+  const at::Tensor h = (x.reshape({-1, q->in_features()}).to(at::kFloat) * m).to(at::kBFloat16);
   const at::Tensor want = at::linear(x, q->weight(), q->bias()) +
                           at::linear(at::linear(h, ra.to(at::kBFloat16)) * 2.0, rb.to(at::kBFloat16)).view(y.sizes());
   want.backward(gy);
