@@ -1,6 +1,7 @@
-// Dropout whose mask is a pure function of (seed, offset, element index): Philox4x32-10 with
-// one subsequence per 4 elements. Backward draws the same mask again from the two numbers
-// instead of keeping it, so a LoRA layer keeps no dropout state for backward at all.
+// Dropout whose mask is a pure function of (seed, offset, element index): one Philox4x32-10
+// evaluation per 4 elements, keyed by the seed. Backward draws the same
+// mask again from the two numbers instead of keeping it, so a LoRA layer keeps no dropout
+// state for backward at all.
 #include <algorithm>
 #include <cstdint>
 
@@ -25,20 +26,47 @@ namespace {
 constexpr int kThreads = 256;
 
 template <typename T>
-__global__ void dropout_kernel(const T* __restrict__ in, T* __restrict__ out, std::int64_t n, float keep,
+struct alignas(4 * sizeof(T)) Vec4 {
+  T v[4];
+};
+
+// The four 32-bit draws of group g: one Philox evaluation, as ATen's dropout spends per four
+// elements. The counter is laid out as curand's (offset / 4 in x, y; the subsequence g in z, w),
+// and the generator hands every call its own offset, so no other kernel draws these numbers.
+__device__ __forceinline__ uint4 philox_group(std::uint64_t g, std::uint64_t seed, std::uint64_t offset) {
+  const std::uint64_t c = offset / 4;
+  const uint4 ctr = make_uint4(static_cast<unsigned>(c), static_cast<unsigned>(c >> 32), static_cast<unsigned>(g),
+                               static_cast<unsigned>(g >> 32));
+  const uint2 key = make_uint2(static_cast<unsigned>(seed), static_cast<unsigned>(seed >> 32));
+  return curand_Philox4x32_10(ctr, key);
+}
+
+// Kept when the 32-bit draw is below keep · 2^32.
+template <typename T>
+__device__ __forceinline__ T drop(T x, unsigned r, unsigned threshold, float scale) {
+  return static_cast<T>(r < threshold ? static_cast<float>(x) * scale : 0.0f);
+}
+
+// Vec: 4 elements per load and store (the pointers are aligned to 4 elements and n is whole
+// groups up to `full`); the last partial group element by element.
+template <typename T, bool Vec>
+__global__ void dropout_kernel(const T* __restrict__ in, T* __restrict__ out, std::int64_t n, unsigned threshold,
                                float scale, std::uint64_t seed, std::uint64_t offset) {
   const std::int64_t groups = (n + 3) / 4;
   const std::int64_t stride = std::int64_t{gridDim.x} * blockDim.x;
   for (std::int64_t g = std::int64_t{blockIdx.x} * blockDim.x + threadIdx.x; g < groups; g += stride) {
-    curandStatePhilox4_32_10_t state;
-    curand_init(seed, static_cast<unsigned long long>(g), offset, &state);
-    const float4 u = curand_uniform4(&state);
-    const float r[4] = {u.x, u.y, u.z, u.w};
+    const uint4 r4 = philox_group(static_cast<std::uint64_t>(g), seed, offset);
+    const unsigned r[4] = {r4.x, r4.y, r4.z, r4.w};
     const std::int64_t base = g * 4;
+    if (Vec && base + 4 <= n) {
+      Vec4<T> v = reinterpret_cast<const Vec4<T>*>(in)[g];
 #pragma unroll
-    for (int k = 0; k < 4; ++k) {
-      const std::int64_t i = base + k;
-      if (i < n) out[i] = static_cast<T>(r[k] < keep ? static_cast<float>(in[i]) * scale : 0.0f);
+      for (int k = 0; k < 4; ++k) v.v[k] = drop(v.v[k], r[k], threshold, scale);
+      reinterpret_cast<Vec4<T>*>(out)[g] = v;
+    } else {
+#pragma unroll
+      for (int k = 0; k < 4; ++k)
+        if (base + k < n) out[base + k] = drop(in[base + k], r[k], threshold, scale);
     }
   }
 }
@@ -50,9 +78,18 @@ void launch(const at::Tensor& in, at::Tensor& out, double p, PhiloxSeed s) {
   const std::int64_t groups = (n + 3) / 4;
   const std::int64_t cap = std::int64_t{at::cuda::getCurrentDeviceProperties()->multiProcessorCount} * 16;
   const auto blocks = static_cast<unsigned>(std::max<std::int64_t>(1, std::min(cap, (groups + kThreads - 1) / kThreads)));
-  const float keep = static_cast<float>(1.0 - p), scale = static_cast<float>(1.0 / (1.0 - p));
-  dropout_kernel<T><<<blocks, kThreads, 0, at::cuda::getCurrentCUDAStream()>>>(
-      in.const_data_ptr<T>(), out.mutable_data_ptr<T>(), n, keep, scale, s.seed, s.offset);
+  // keep = 1 - p as a 32-bit threshold; p in (0, 1), so 0 < threshold < 2^32.
+  const auto threshold = static_cast<unsigned>(std::min(4294967295.0, (1.0 - p) * 4294967296.0));
+  const auto scale = static_cast<float>(1.0 / (1.0 - p));
+  const T* src = in.const_data_ptr<T>();
+  T* dst = out.mutable_data_ptr<T>();
+  const bool aligned = reinterpret_cast<std::uintptr_t>(src) % sizeof(Vec4<T>) == 0 &&
+                       reinterpret_cast<std::uintptr_t>(dst) % sizeof(Vec4<T>) == 0;
+  const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
+  if (aligned)
+    dropout_kernel<T, true><<<blocks, kThreads, 0, stream>>>(src, dst, n, threshold, scale, s.seed, s.offset);
+  else
+    dropout_kernel<T, false><<<blocks, kThreads, 0, stream>>>(src, dst, n, threshold, scale, s.seed, s.offset);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
@@ -61,7 +98,7 @@ void launch(const at::Tensor& in, at::Tensor& out, double p, PhiloxSeed s) {
 PhiloxSeed draw_philox_seed(c10::Device device) {
   auto* gen = at::check_generator<at::CUDAGeneratorImpl>(at::cuda::detail::getDefaultCUDAGenerator(device.index()));
   std::lock_guard<std::mutex> lock(gen->mutex_);
-  // Each element group takes one draw of four 32-bit values from its own subsequence.
+  // A fresh offset per call: the groups' counters of one call never meet another call's.
   const auto [seed, offset] = gen->philox_engine_inputs(4);
   return {seed, offset};
 }

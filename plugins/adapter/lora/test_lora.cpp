@@ -403,10 +403,19 @@ TEST(LoraGpu, SeedDrawnDropoutIsReproducibleAndDropsAboutP) {
     const double frac = 1.0 - kept.to(at::kDouble).mean().item<double>();
     EXPECT_NEAR(frac, p, 0.005) << "p = " << p;
     EXPECT_TRUE(at::equal(y1.masked_select(kept), (x * static_cast<float>(1.0 / (1.0 - p))).masked_select(kept)));
-    // bfloat16 rounds once, from float32: the same mask and the float32 value rounded.
+    // bfloat16 rounds once, from float32: the same mask and the float32 product rounded.
+    const at::Tensor xb = x.to(at::kBFloat16);
     at::manual_seed(7);
-    const at::Tensor yb = lora::training_dropout(x.to(at::kBFloat16), p);
-    EXPECT_TRUE(at::equal(yb, y1.to(at::kBFloat16)));
+    const at::Tensor yb = lora::training_dropout(xb, p);
+    at::manual_seed(7);
+    EXPECT_TRUE(at::equal(yb, lora::training_dropout(xb.to(at::kFloat), p).to(at::kBFloat16)));
+    // A view one element into its storage (not aligned for 4-wide loads) takes the element-wise
+    // path: the same values as an aligned copy of it.
+    const at::Tensor flat = x.flatten().narrow(0, 1, x.numel() - 1);
+    at::manual_seed(7);
+    const at::Tensor unaligned = lora::training_dropout(flat, p);
+    at::manual_seed(7);
+    EXPECT_TRUE(at::equal(unaligned, lora::training_dropout(flat.clone(), p)));
   }
 }
 
