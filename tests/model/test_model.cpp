@@ -6,9 +6,11 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Parallel.h>
 
 #include "generate/generation.hpp"
 #include "model/causal_lm.hpp"
+#include "model/random_init.hpp"
 #include "model/loss.hpp"
 #include "model/rope.hpp"
 #include "socrates/error.hpp"
@@ -140,6 +142,31 @@ TEST(CausalLM, RandomModelsOfBothArchitecturesRun) {
   // Same seed, same weights.
   auto a = CausalLM::random(tiny(), c10::kCPU, at::kFloat, 5), b = CausalLM::random(tiny(), c10::kCPU, at::kFloat, 5);
   EXPECT_TRUE(at::equal(a->linear_sites()[3]->weight(), b->linear_sites()[3]->weight()));
+  // Another seed, other weights; tensors of one model differ from each other.
+  auto c = CausalLM::random(tiny(), c10::kCPU, at::kFloat, 6);
+  EXPECT_FALSE(at::equal(a->linear_sites()[3]->weight(), c->linear_sites()[3]->weight()));
+  EXPECT_FALSE(at::equal(a->linear_sites()[0]->weight().flatten().narrow(0, 0, 64),
+                         a->linear_sites()[1]->weight().flatten().narrow(0, 0, 64)));
+}
+
+// Drawn in chunks, each from its own generator: the values do not depend on the thread count,
+// chunks differ, and the moments are N(0, sd²)'s.
+TEST(CausalLM, RandomWeightsDoNotDependOnTheThreadCount) {
+  const int threads = at::get_num_threads();
+  const std::vector<std::int64_t> shape{3, 3'000'000};  // 9 M values: three chunks
+  at::set_num_threads(1);
+  const at::Tensor one = parallel_normal(shape, 0.02, 7, 4);
+  at::set_num_threads(std::max(2, threads));
+  const at::Tensor many = parallel_normal(shape, 0.02, 7, 4);
+  at::set_num_threads(threads);
+  EXPECT_TRUE(at::equal(one, many));
+  EXPECT_EQ(one.sizes(), at::IntArrayRef(shape));
+  EXPECT_NEAR(one.mean().item<double>(), 0.0, 1e-4);
+  EXPECT_NEAR(one.std().item<double>(), 0.02, 1e-4);
+  const at::Tensor flat = one.flatten();
+  const std::int64_t chunk = std::int64_t{1} << 22;
+  EXPECT_FALSE(at::equal(flat.narrow(0, 0, 1000), flat.narrow(0, chunk, 1000))) << "chunks draw apart";
+  EXPECT_FALSE(at::equal(one, parallel_normal(shape, 0.02, 7, 5))) << "another stream";
 }
 
 TEST(CausalLM, Bfloat16StaysCloseToFloat32) {
