@@ -8,11 +8,13 @@
 #include <ATen/ops/empty.h>
 #include <ATen/ops/linear.h>
 #include <ATen/ops/ones.h>
+#include <ATen/ops/randn.h>
 #include <ATen/ops/rms_norm.h>
 #include <ATen/ops/rsqrt.h>
 #include <ATen/ops/scaled_dot_product_attention.h>
 #include <ATen/ops/silu.h>
 #include <ATen/ops/zeros.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 
 #include "model/device_copy.hpp"
@@ -38,16 +40,24 @@ CausalLM::CausalLM(ModelConfig c, c10::Device device, c10::ScalarType dtype)
 std::unique_ptr<CausalLM> CausalLM::random(const ModelConfig& c, c10::Device device, c10::ScalarType dtype,
                                            std::uint64_t seed, const std::optional<quant::QuantOptions>& quantize) {
   std::unique_ptr<CausalLM> m(new CausalLM(c, device, dtype));
-  // Drawn on the CPU's cores in parallel (a 14B model took 90 s drawn serially), cast there,
-  // then copied: the same weights for a seed on any device and thread count.
+  // Models of a billion weights or more are drawn on all CPU cores (parallel_normal: a 14B
+  // model took 90 s drawn serially); smaller ones from the seed's one generator, as earlier
+  // versions drew them, so that the quickstart and other small random models keep their
+  // weights and results. Either way the same for a seed on any device and thread count.
+  const std::int64_t h = c.hidden_size, qd = c.num_heads * c.head_dim, kvd = c.num_kv_heads * c.head_dim;
+  const std::int64_t weights = c.vocab_size * h * (c.tie_word_embeddings ? 1 : 2) +
+                               c.num_layers * (2 * h * qd + 2 * h * kvd + 3 * h * c.intermediate_size);
+  const bool parallel = weights >= 1'000'000'000;
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   std::uint64_t stream = 0;
   auto normal = [&](std::vector<std::int64_t> shape, double sd) {
-    return parallel_normal(shape, sd, seed, stream++).to(dtype).to(device);
+    at::Tensor t = parallel ? parallel_normal(shape, sd, seed, stream++)
+                            : at::randn(shape, gen, at::TensorOptions().dtype(at::kFloat)) * sd;
+    return t.to(dtype).to(device);
   };
   const double layer_std = c.initializer_range, embed_std = c.embedding_initializer_range.value_or(layer_std);
   auto ones = [&](std::int64_t n) { return at::ones({n}, at::TensorOptions().dtype(dtype).device(device)); };
   auto zeros = [&](std::int64_t n) { return at::zeros({n}, at::TensorOptions().dtype(dtype).device(device)); };
-  const std::int64_t h = c.hidden_size;
   m->embed_ = normal({c.vocab_size, h}, embed_std);
   m->norm_ = ones(h);
   m->lm_head_ = c.tie_word_embeddings ? m->embed_ : normal({c.vocab_size, h}, embed_std);
