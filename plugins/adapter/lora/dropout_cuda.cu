@@ -47,8 +47,8 @@ __device__ __forceinline__ T drop(T x, unsigned r, unsigned threshold, float sca
   return static_cast<T>(r < threshold ? static_cast<float>(x) * scale : 0.0f);
 }
 
-// Vec: 4 elements per load and store (the pointers are aligned to 4 elements and n is whole
-// groups up to `full`); the last partial group element by element.
+// Vec (both pointers aligned to 4 elements): each whole group of 4 is one load and one store;
+// a last partial group, and every group without Vec, goes element by element.
 template <typename T, bool Vec>
 __global__ void dropout_kernel(const T* __restrict__ in, T* __restrict__ out, std::int64_t n, unsigned threshold,
                                float scale, std::uint64_t seed, std::uint64_t offset) {
