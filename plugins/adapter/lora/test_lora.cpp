@@ -15,6 +15,7 @@
 #include "fixtures.hpp"
 #include "model/causal_lm.hpp"
 #include "model/linear.hpp"
+#include "model/loss.hpp"
 #include "test_util.hpp"
 
 namespace fs = std::filesystem;
@@ -455,6 +456,47 @@ TEST(LoraGpu, DropoutLinearDrawsTheMaskAgainAndGivesTheUnfusedGradients) {
   EXPECT_LE(rel_error(y.detach().to(at::kFloat), want.detach().to(at::kFloat)), 1e-2);
   EXPECT_LE(rel_error(pa.grad(), ra.grad()), 2e-2);
   EXPECT_LE(rel_error(pb.grad(), rb.grad()), 2e-2);
+}
+
+// Gradient checkpointing with LoRA dropout: the recompute must draw the masks of the first pass
+// (on CUDA from the Philox seed and offset the restored generator state hands out again), so
+// the gradients equal those without checkpointing; another seed gives other gradients.
+void check_checkpointing_replays_dropout(c10::Device device) {
+  Adapted a;
+  a.model = tiny_model(2, 1, device, at::kFloat);
+  a.adapter = make_lora({{"r", 4}, {"alpha", 8}, {"dropout", 0.3}, {"compute", "input"}});
+  a.adapter->attach(*a.model);
+  a.adapter->set_training(true);
+  randomize_b(*a.adapter, 6);
+  const auto params = a.adapter->parameters();
+  const at::Tensor ids = at::randint(97, {2, 9}, at::kLong);
+  at::Tensor labels = ids.clone();
+  labels.narrow(1, 0, 4).fill_(-100);
+  auto grads = [&](bool ckpt, std::int64_t seed) {
+    a.model->set_gradient_checkpointing(ckpt);
+    for (const auto& [name, p] : params) p.mutable_grad() = at::Tensor();
+    at::manual_seed(seed);
+    const LossSum l = causal_lm_loss(*a.model, a.model->forward(ids), labels);
+    (l.sum / static_cast<double>(l.tokens)).backward();
+    std::vector<at::Tensor> out;
+    for (const auto& [name, p] : params) out.push_back(p.grad().detach().cpu().clone());
+    return out;
+  };
+  const auto plain = grads(false, 42), ckpt = grads(true, 42), other = grads(false, 43);
+  ASSERT_EQ(plain.size(), ckpt.size());
+  double differs = 0;
+  for (std::size_t i = 0; i < plain.size(); ++i) {
+    EXPECT_TRUE(at::allclose(plain[i], ckpt[i], 1e-5, 1e-7)) << params[i].first;
+    differs = std::max(differs, (plain[i] - other[i]).abs().max().item<double>());
+  }
+  EXPECT_GT(differs, 1e-4) << "another seed draws other masks";
+}
+
+TEST(LoraCheckpointing, RecomputeReplaysTheDropoutMasks) { check_checkpointing_replays_dropout(c10::kCPU); }
+
+TEST(LoraGpu, CheckpointingRecomputeReplaysTheDropoutMasks) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  check_checkpointing_replays_dropout(c10::Device(c10::kCUDA, 0));
 }
 
 // ---------------------------------------------------------------- save / load
