@@ -36,8 +36,8 @@ at::ScalarType LoraDelta::compute_dtype(const at::Tensor& x) const {
 at::Tensor LoraDelta::dropped(const at::Tensor& x, at::ScalarType dt) const {
   at::Tensor h = as(x, dt);
   // nn.Dropout(p) when p > 0, else nn.Identity; the default generator, so gradient
-  // checkpointing replays the same mask.
-  if (training_ && dropout_ > 0.0) h = h.is_cuda() ? training_dropout(h, dropout_) : at::dropout(h, dropout_, true);
+  // checkpointing replays the same mask. (CUDA in training goes through dropout_linear.)
+  if (training_ && dropout_ > 0.0) h = at::dropout(h, dropout_, /*train=*/true);
   return h;
 }
 
