@@ -66,6 +66,18 @@ struct Adapted {
   std::unique_ptr<CausalLM> model;
 };
 
+// A two-layer model on `device` with LoRA r 4 in training mode, computing in the input's dtype,
+// with random lora_B.
+Adapted training_adapted(c10::Device device, at::ScalarType dtype, double dropout) {
+  Adapted a;
+  a.model = tiny_model(2, 1, device, dtype);
+  a.adapter = make_lora({{"r", 4}, {"alpha", 8}, {"dropout", dropout}, {"compute", "input"}});
+  a.adapter->attach(*a.model);
+  a.adapter->set_training(true);
+  randomize_b(*a.adapter, 6);
+  return a;
+}
+
 Adapted adapted(Table cfg = {}, std::uint64_t seed = 0, std::int64_t layers = 2) {
   Adapted a;
   a.model = tiny_model(layers);
@@ -431,12 +443,7 @@ TEST(LoraGpu, DropoutLinearDrawsTheMaskAgainAndGivesTheUnfusedGradients) {
   check_dropout_linear(cuda, at::kFloat);
   check_dropout_linear(cuda, at::kBFloat16);
   // Through the layer, in training with dropout: the same output and gradients as PEFT's ops.
-  Adapted a;
-  a.model = tiny_model(2, 1, cuda, at::kBFloat16);
-  a.adapter = make_lora({{"r", 4}, {"alpha", 8}, {"dropout", 0.25}, {"compute", "input"}});
-  a.adapter->attach(*a.model);
-  a.adapter->set_training(true);
-  randomize_b(*a.adapter, 6);
+  Adapted a = training_adapted(cuda, at::kBFloat16, 0.25);
   auto* q = dynamic_cast<Linear*>(a.model->linear_sites()[0]);
   const auto params = a.adapter->parameters();
   const at::Tensor &pa = params[0].second, &pb = params[1].second;
@@ -462,12 +469,7 @@ TEST(LoraGpu, DropoutLinearDrawsTheMaskAgainAndGivesTheUnfusedGradients) {
 // (on CUDA from the Philox seed and offset the restored generator state hands out again), so
 // the gradients equal those without checkpointing; another seed gives other gradients.
 void check_checkpointing_replays_dropout(c10::Device device) {
-  Adapted a;
-  a.model = tiny_model(2, 1, device, at::kFloat);
-  a.adapter = make_lora({{"r", 4}, {"alpha", 8}, {"dropout", 0.3}, {"compute", "input"}});
-  a.adapter->attach(*a.model);
-  a.adapter->set_training(true);
-  randomize_b(*a.adapter, 6);
+  Adapted a = training_adapted(device, at::kFloat, 0.3);
   const auto params = a.adapter->parameters();
   const at::Tensor ids = at::randint(97, {2, 9}, at::kLong);
   at::Tensor labels = ids.clone();
