@@ -10,6 +10,8 @@
 #   TAG suffixes the case name, ANCHOR=off skips the anchor)
 #   VARIANTS="ckpt20:training.checkpoint_layers=20 ckpt16:training.checkpoint_layers=16" bench/train/run.sh ...
 #   (more runs of ours per case beside the same anchor run, named CASE-TAG)
+#   FIT=1 VARIANTS="ckpt20:training.checkpoint_layers=20" bench/train/run.sh ...   (then one more run,
+#   CASE-fitN, with the fewest recomputed layers whose peak stays under the anchor's: fit_ckpt.py)
 #   SETS="training.profile_steps=2 training.profile_start=10" bench/train/run.sh ...   (more --set for ours;
 #   the profile lands in the run's profile/ folder and is copied to OUT_DIR/profile-<case>.md)
 # The anchor needs python3 with torch, transformers, peft and (for nf4) bitsandbytes.
@@ -64,9 +66,13 @@ ours() {
   local rc=$?
   local run_dir
   run_dir=$(ls -dt "$runs/$name"-* 2>/dev/null | head -1)
-  python3 - "$run_dir" "$name" "$q" "$optim" "$rc" >> "$jsonl" <<'PY'
+  # The settings of this run beyond the common ones: SETS, then the variant's.
+  local sets=(${SETS:-})
+  while [ $# -ge 2 ]; do sets+=("$2"); shift 2; done
+  python3 - "$run_dir" "$name" "$q" "$optim" "$rc" "${sets[@]}" >> "$jsonl" <<'PY'
 import json, statistics, sys
-run, name, quant, optim, rc = sys.argv[1:]
+run, name, quant, optim, rc = sys.argv[1:6]
+sets = sys.argv[6:]
 rows = []
 try:
     for line in open(f"{run}/metrics.jsonl"):
@@ -83,7 +89,7 @@ print(json.dumps({"impl": "socrates", "case": name, "quant": quant, "optim": opt
                   "steps_measured": len(warm), "tokens_per_s": tps, "mfu": mfu, "hfu": hfu,
                   "peak_gib": max((r.get("peak_mem_gib", 0) for r in rows), default=None),
                   "loss_first": rows[0]["loss"] if rows else None, "loss_last": rows[-1]["loss"] if rows else None,
-                  "run_dir": run}))
+                  "sets": sets, "run_dir": run}))
 PY
   grep -E "W1|error|Error" "$out/socrates-$name.log" | tail -3
   [ -f "$run_dir/profile/summary.md" ] && cp "$run_dir/profile/summary.md" "$out/profile-$name.md"
@@ -109,9 +115,33 @@ for s in $shapes; do
     done
     [ "${ANCHOR:-on}" = off ] && continue
     # The anchor, same shape, LoRA settings, optimizer and micro-batch, 16 x 256 fixed tokens.
+    # Its JSON line gets the case's name, so that table.py and fit_ckpt.py pair it with ours.
     python3 "$root/bench/train/hf_peft_train.py" --config "$cfg" --quant "$q" --optim "$optim" \
-      --steps 8 --warmup 3 "${hf_args[@]}" >> "$jsonl" 2> "$out/hf-$name.log" \
+      --steps 8 --warmup 3 "${hf_args[@]}" 2> "$out/hf-$name.log" \
+      | python3 -c 'import json,sys; [print(json.dumps({**json.loads(l), "case": sys.argv[1]})) for l in sys.stdin if l.strip()]' "$name" \
+      >> "$jsonl"
+    [ "${PIPESTATUS[0]}" = 0 ] \
       || echo "{\"impl\": \"hf+peft\", \"case\": \"$name\", \"error\": \"failed, see hf-$name.log\"}" >> "$jsonl"
     tail -2 "$jsonl"
+    # FIT=1: one more run of ours recomputing the fewest layers that keep its peak under the
+    # anchor's, from the peaks of this case and its checkpoint_layers variants (fit_ckpt.py);
+    # one layer more if that run still went over.
+    if [ "${FIT:-0}" = 1 ]; then
+      layers=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["num_hidden_layers"])' "$cfg")
+      for try in 1 2; do
+        n=$(python3 "$root/bench/train/fit_ckpt.py" "$jsonl" "$name" "$layers") || break
+        [ -n "$n" ] || { echo "FIT: $name needs its anchor and a checkpoint_layers variant"; break; }
+        [ "$try" = 2 ] && n=$((n + 1))
+        [ "$n" -le "$layers" ] || break
+        ours "$name-fit$n" "$cfg" "$q" "$optim" --set training.checkpoint_layers="$n"
+        python3 - "$jsonl" "$name" "$name-fit$n" <<'PY' && break
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+peak = lambda impl, case: next((r["peak_gib"] for r in reversed(rows) if (r["impl"] == "socrates") == impl and r.get("case") == case), None)
+ours, anchor = peak(True, sys.argv[3]), peak(False, sys.argv[2])
+sys.exit(0 if ours is not None and anchor is not None and ours <= anchor else 1)
+PY
+      done
+    fi
   done
 done

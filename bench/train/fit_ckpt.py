@@ -1,0 +1,58 @@
+"""The largest `training.checkpoint_layers` whose peak memory stays under the anchor's, from the
+runs of one case in bench/train/run.sh's train.jsonl: the case itself (every layer recomputed)
+and its variants that set `training.checkpoint_layers=K` (their "sets"). Each layer that is not
+recomputed adds the same memory, taken as the largest per-layer growth the variants showed.
+
+python3 bench/train/fit_ckpt.py TRAIN_JSONL CASE LAYERS [MARGIN_GIB]
+  prints N (the number of layers to recompute) or nothing when the rows do not suffice.
+python3 bench/train/fit_ckpt.py --self-test
+"""
+import json, math, sys
+
+
+def fit(rows, case, layers, margin=0.05):
+    ours = [r for r in rows if r.get("impl") == "socrates" and r.get("peak_gib")]
+    anchor = [r for r in rows if r.get("impl") != "socrates" and r.get("case") == case and r.get("peak_gib")]
+    base = [r for r in ours if r.get("case") == case]
+    if not anchor or not base:
+        return None
+    budget, full = anchor[-1]["peak_gib"] - margin, base[-1]["peak_gib"]
+    growth = []
+    for r in ours:
+        if not r.get("case", "").startswith(case + "-"):
+            continue
+        for kv in r.get("sets", []):
+            if kv.startswith("training.checkpoint_layers="):
+                k = int(kv.split("=", 1)[1])
+                if k < layers:
+                    growth.append((r["peak_gib"] - full) / (layers - k))
+    per_layer = max(growth, default=0.0)
+    if per_layer <= 0:
+        return None
+    kept = max(0, min(layers, math.floor((budget - full) / per_layer)))
+    return layers - kept
+
+
+def self_test():
+    rows = [{"impl": "socrates", "case": "m-none", "peak_gib": 17.0},
+            {"impl": "socrates", "case": "m-none-ckpt20", "peak_gib": 21.0, "sets": ["training.checkpoint_layers=20"]},
+            {"impl": "socrates", "case": "m-none-ckpt14", "peak_gib": 24.6, "sets": ["training.checkpoint_layers=14"]},
+            {"impl": "hf+peft", "case": "m-none", "peak_gib": 24.1}]
+    # Growth 0.5 and 0.543 GiB a layer; the larger: (24.05 - 17) / 0.543 = 12.98 -> 12 kept of 28.
+    assert fit(rows, "m-none", 28) == 16, fit(rows, "m-none", 28)
+    assert fit(rows[:3], "m-none", 28) is None, "no anchor"
+    assert fit([rows[0], rows[3]], "m-none", 28) is None, "no variant"
+    # A budget below the full-recompute peak keeps no layer; a huge one keeps all.
+    assert fit(rows[:3] + [{"impl": "hf", "case": "m-none", "peak_gib": 10.0}], "m-none", 28) == 28
+    assert fit(rows[:3] + [{"impl": "hf", "case": "m-none", "peak_gib": 99.0}], "m-none", 28) == 0
+    print("fit_ckpt self-test passed")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--self-test"]:
+        self_test()
+        sys.exit(0)
+    rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+    n = fit(rows, sys.argv[2], int(sys.argv[3]), float(sys.argv[4]) if len(sys.argv) > 4 else 0.05)
+    if n is not None:
+        print(n)
