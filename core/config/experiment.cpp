@@ -41,7 +41,9 @@ const std::vector<std::pair<std::string, Schema>>& host_sections() {
       {"model",
        {
            opt("path", SOCRATES_PATH, "\"\"",
-               "Hugging Face model folder (config.json + *.safetensors); empty: random weights from `shape`"),
+               "Hugging Face model folder (config.json + *.safetensors); empty: random weights from `shape`, drawn "
+               "from `run.seed` on the CPU, the same on any device (models of a billion weights or more in "
+               "parallel chunks)"),
            opt("shape", SOCRATES_PATH, "\"\"",
                "config.json giving the shape of a randomly initialised model (weights normal with std "
                "`initializer_range`; the embedding with std `embedding_initializer_range` when the file sets it, a "

@@ -19,7 +19,7 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-// The CPU: native_dropout, keeping its 1-byte mask.
+// The CPU, and CUDA with dropout_mask = "keep": native_dropout, keeping its 1-byte mask.
 struct MaskDropoutLinearFn : torch::autograd::Function<MaskDropoutLinearFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& a, double p) {
     auto [h, mask] = at::native_dropout(x, p, /*train=*/true);
@@ -76,17 +76,17 @@ void check(const at::Tensor& x, const at::Tensor& a, double p) {
 
 }  // namespace
 
-at::Tensor dropout_linear(const at::Tensor& x, const at::Tensor& a, double p) {
+at::Tensor dropout_linear(const at::Tensor& x, const at::Tensor& a, double p, [[maybe_unused]] bool redraw) {
   check(x, a, p);
 #if SOCRATES_LORA_CUDA
-  if (x.is_cuda()) return SeedDropoutLinearFn::apply(x, a, p);
+  if (redraw && x.is_cuda()) return SeedDropoutLinearFn::apply(x, a, p);
 #endif
   return MaskDropoutLinearFn::apply(x, a, p);
 }
 
-at::Tensor training_dropout(const at::Tensor& x, double p) {
+at::Tensor training_dropout(const at::Tensor& x, double p, [[maybe_unused]] bool redraw) {
 #if SOCRATES_LORA_CUDA
-  if (x.is_cuda()) return dropout_philox(x, p, draw_philox_seed(x.device()));
+  if (redraw && x.is_cuda()) return dropout_philox(x, p, draw_philox_seed(x.device()));
 #endif
   return std::get<0>(at::native_dropout(x, p, /*train=*/true));
 }

@@ -11,11 +11,12 @@
 namespace lora {
 
 /// linear(dropout(x, p), a) with dropout in training mode (0 < p < 1), x [N, in], a [r, in];
-/// the gradients are those of the unfused ops with the same mask.
-at::Tensor dropout_linear(const at::Tensor& x, const at::Tensor& a, double p);
+/// the gradients are those of the unfused ops with the same mask. `redraw`: on CUDA, keep no
+/// mask and draw it again in backward (else native_dropout's mask is kept, as on the CPU).
+at::Tensor dropout_linear(const at::Tensor& x, const at::Tensor& a, double p, bool redraw = true);
 
-/// Dropout in training mode with the mask dropout_linear draws from the same generator state:
-/// on CUDA the seed-drawn mask, on the CPU at::native_dropout's.
-at::Tensor training_dropout(const at::Tensor& x, double p);
+/// Dropout in training mode with the mask dropout_linear (with the same `redraw`) draws from the
+/// same generator state: on CUDA with redraw the seed-drawn mask, else at::native_dropout's.
+at::Tensor training_dropout(const at::Tensor& x, double p, bool redraw = true);
 
 }  // namespace lora

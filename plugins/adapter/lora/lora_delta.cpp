@@ -15,14 +15,16 @@
 
 namespace lora {
 
-LoraDelta::LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype)
+LoraDelta::LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype,
+                     bool redraw_mask)
     : a_(std::move(a)),
       b_(std::move(b)),
       a_cast_(a_),
       b_cast_(b_),
       scaling_(scaling),
       dropout_(dropout),
-      in_input_dtype_(in_input_dtype) {}
+      in_input_dtype_(in_input_dtype),
+      redraw_mask_(redraw_mask) {}
 
 // In the input's dtype, one cached copy per step instead of a cast per call (forward and
 // recompute) and one per backward.
@@ -41,12 +43,13 @@ at::Tensor LoraDelta::dropped(const at::Tensor& x, at::ScalarType dt) const {
   return h;
 }
 
-// dropout(x) A^T. On CUDA in training neither the dropped copy of x nor the mask is kept for
-// backward (dropout_linear); with or without grad mode it draws the same mask, so gradient
-// checkpointing's recompute replays its first pass. The CPU keeps at::dropout.
+// dropout(x) A^T. On CUDA in training the dropped copy of x is not kept for backward, nor the
+// mask unless `dropout_mask = "keep"` (dropout_linear); with or without grad mode it draws the
+// same mask, so gradient checkpointing's recompute replays its first pass. The CPU keeps
+// at::dropout.
 at::Tensor LoraDelta::a_product(const at::Tensor& x, at::ScalarType dt) {
   if (training_ && dropout_ > 0.0 && x.is_cuda()) {
-    const at::Tensor u = dropout_linear(as(x, dt).reshape({-1, x.size(-1)}), a_in(dt), dropout_);
+    const at::Tensor u = dropout_linear(as(x, dt).reshape({-1, x.size(-1)}), a_in(dt), dropout_, redraw_mask_);
     if (x.dim() == 2) return u;
     std::vector<std::int64_t> shape(x.sizes().begin(), x.sizes().end());
     shape.back() = u.size(-1);

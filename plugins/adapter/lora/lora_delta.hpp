@@ -15,7 +15,9 @@ class LoraDelta final : public socrates::LinearDelta {
  public:
   /// a: [r, in], b: [out, r], both trainable; `dropout` in [0, 1). `in_input_dtype`: compute
   /// with A and B cast to x's dtype (as under autocast) instead of x cast to theirs.
-  LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype = false);
+  /// `redraw_mask`: on CUDA, dropout keeps nothing for backward (dropout_linear).
+  LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype = false,
+            bool redraw_mask = true);
 
   at::Tensor forward(const at::Tensor& x) override;
   /// base_out + delta(x), the B product and the scaling fused into one addmm when the
@@ -35,6 +37,7 @@ class LoraDelta final : public socrates::LinearDelta {
   double scaling_;
   double dropout_;
   bool in_input_dtype_;
+  bool redraw_mask_;
   bool training_ = false;
 
   /// The compute dtype for input x, and dropout(x) in it.

@@ -58,6 +58,11 @@ LoraOptions LoraOptions::from(const socrates::ConfigSection& cfg) {
     throw cfg.error("compute", "must be \"adapter\" or \"input\", got \"" + compute + "\"");
   }
   o.compute_in_input_dtype = compute == "input";
+  const std::string mask = cfg.get<std::string>("dropout_mask");
+  if (mask != "redraw" && mask != "keep") {
+    throw cfg.error("dropout_mask", "must be \"redraw\" or \"keep\", got \"" + mask + "\"");
+  }
+  o.redraw_dropout_mask = mask == "redraw";
   o.base_model = cfg.get<std::string>("base_model");
   return o;
 }

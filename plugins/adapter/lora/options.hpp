@@ -37,6 +37,10 @@ inline constexpr socrates_option kOptions[] = {
      "A and B to the input's dtype (bf16 tensor cores for a bf16 model, as under autocast; the parameters, "
      "gradients and optimizer state keep the adapter's dtype)",
      "adapter|input"},
+    {"dropout_mask", SOCRATES_STRING, "\"redraw\"",
+     "What dropout keeps for backward on CUDA: \"redraw\" keeps nothing and draws the mask again from its "
+     "Philox seed and offset; \"keep\" keeps ATen's 1-byte mask (native_dropout). The CPU always keeps the mask",
+     "redraw|keep"},
     {"base_model", SOCRATES_STRING, "\"\"",
      "Written to adapter_config.json as base_model_name_or_path (empty: null)", nullptr},
 };
@@ -54,6 +58,7 @@ struct LoraOptions {
   bool rslora = false;
   c10::ScalarType dtype = c10::kFloat;
   bool compute_in_input_dtype = false;  // compute = "input"
+  bool redraw_dropout_mask = true;      // dropout_mask = "redraw"
   std::string base_model;
 
   /// Throws ConfigError (through cfg.error) for r <= 0, dropout outside [0, 1), a

@@ -68,10 +68,10 @@ struct Adapted {
 
 // A two-layer model on `device` with LoRA r 4 in training mode, computing in the input's dtype,
 // with random lora_B.
-Adapted training_adapted(c10::Device device, at::ScalarType dtype, double dropout) {
+Adapted training_adapted(c10::Device device, at::ScalarType dtype, double dropout, const char* dropout_mask = "redraw") {
   Adapted a;
   a.model = tiny_model(2, 1, device, dtype);
-  a.adapter = make_lora({{"r", 4}, {"alpha", 8}, {"dropout", dropout}, {"compute", "input"}});
+  a.adapter = make_lora({{"r", 4}, {"alpha", 8}, {"dropout", dropout}, {"compute", "input"}, {"dropout_mask", dropout_mask}});
   a.adapter->attach(*a.model);
   a.adapter->set_training(true);
   randomize_b(*a.adapter, 6);
@@ -108,6 +108,7 @@ TEST(LoraOptions, DefaultsAreDocumented) {
       {"rslora", "false"},
       {"dtype", R"("float32")"},
       {"compute", R"("adapter")"},
+      {"dropout_mask", R"("redraw")"},
       {"base_model", R"("")"}};
   const auto& opts = lora_library()->info().options;
   ASSERT_EQ(opts.size(), want.size());
@@ -138,6 +139,9 @@ TEST(LoraOptions, BadValuesAreConfigErrorsWithExactMessages) {
                                          "already selects every linear layer)"));
   EXPECT_THAT([] { make_lora({{"compute", "bf16"}}); },
               ThrowsMessage<ConfigError>("'adapter.compute': must be \"adapter\" or \"input\", got \"bf16\""));
+  EXPECT_THAT([] { make_lora({{"dropout_mask", "bits"}}); },
+              ThrowsMessage<ConfigError>("'adapter.dropout_mask': must be \"redraw\" or \"keep\", got \"bits\""));
+  EXPECT_NO_THROW(make_lora({{"dropout_mask", "keep"}}));
   EXPECT_THAT([] { make_lora({{"target_regex", "layers.(0"}}); },
               ThrowsMessage<ConfigError>(HasSubstr("'adapter.target_regex': is not a valid regular expression: ")));
 }
@@ -369,7 +373,7 @@ TEST(LoraGpu, ComputeInInputDtypeFusesTheAddAndKeepsFloat32Gradients) {
 
 // dropout_linear against the unfused ops under the same seed: on the CPU native_dropout, then
 // linear; on CUDA x times the mask training_dropout draws (from ones), then linear.
-void check_dropout_linear(c10::Device device, at::ScalarType dtype) {
+void check_dropout_linear(c10::Device device, at::ScalarType dtype, bool redraw = true) {
   const double p = 0.3;
   at::manual_seed(11);
   const at::Tensor x0 = at::randn({37, 24}).to(device, dtype), a0 = at::randn({4, 24}).to(device, dtype);
@@ -378,12 +382,12 @@ void check_dropout_linear(c10::Device device, at::ScalarType dtype) {
   auto [xr, ar] = leaves();
   auto [xf, af] = leaves();
   at::manual_seed(5);
-  const at::Tensor h = device.is_cuda()
+  const at::Tensor h = device.is_cuda() && redraw
                            ? (xr.to(at::kFloat) * lora::training_dropout(at::ones({37, 24}, at::TensorOptions().device(device)), p)).to(dtype)
                            : std::get<0>(at::native_dropout(xr, p, true));
   const at::Tensor want = at::linear(h, ar);
   at::manual_seed(5);
-  const at::Tensor got = lora::dropout_linear(xf, af, p);
+  const at::Tensor got = lora::dropout_linear(xf, af, p, redraw);
   want.backward(g);
   got.backward(g);
   EXPECT_TRUE(at::equal(got, want)) << "forward";
@@ -395,7 +399,7 @@ void check_dropout_linear(c10::Device device, at::ScalarType dtype) {
   {
     at::NoGradGuard no_grad;
     at::manual_seed(5);
-    EXPECT_TRUE(at::equal(lora::dropout_linear(x0, a0, p), got.detach())) << "no-grad pass";
+    EXPECT_TRUE(at::equal(lora::dropout_linear(x0, a0, p, redraw), got.detach())) << "no-grad pass";
   }
 }
 
@@ -433,8 +437,10 @@ TEST(LoraGpu, SeedDrawnDropoutIsReproducibleAndDropsAboutP) {
 }
 
 TEST(LoraDropoutLinear, KeepsNoDroppedCopyAndGivesTheUnfusedGradients) {
-  check_dropout_linear(c10::kCPU, at::kFloat);
-  check_dropout_linear(c10::kCPU, at::kBFloat16);
+  for (const bool redraw : {true, false}) {  // the CPU keeps the mask either way
+    check_dropout_linear(c10::kCPU, at::kFloat, redraw);
+    check_dropout_linear(c10::kCPU, at::kBFloat16, redraw);
+  }
 }
 
 TEST(LoraGpu, DropoutLinearDrawsTheMaskAgainAndGivesTheUnfusedGradients) {
@@ -442,6 +448,9 @@ TEST(LoraGpu, DropoutLinearDrawsTheMaskAgainAndGivesTheUnfusedGradients) {
   const c10::Device cuda(c10::kCUDA, 0);
   check_dropout_linear(cuda, at::kFloat);
   check_dropout_linear(cuda, at::kBFloat16);
+  // dropout_mask = "keep": native_dropout's mask, kept.
+  check_dropout_linear(cuda, at::kFloat, false);
+  check_dropout_linear(cuda, at::kBFloat16, false);
   // Through the layer, in training with dropout: the same output and gradients as PEFT's ops.
   Adapted a = training_adapted(cuda, at::kBFloat16, 0.25);
   auto* q = dynamic_cast<Linear*>(a.model->linear_sites()[0]);
@@ -468,8 +477,8 @@ TEST(LoraGpu, DropoutLinearDrawsTheMaskAgainAndGivesTheUnfusedGradients) {
 // Gradient checkpointing with LoRA dropout: the recompute must draw the masks of the first pass
 // (on CUDA from the Philox seed and offset the restored generator state hands out again), so
 // the gradients equal those without checkpointing; another seed gives other gradients.
-void check_checkpointing_replays_dropout(c10::Device device) {
-  Adapted a = training_adapted(device, at::kFloat, 0.3);
+void check_checkpointing_replays_dropout(c10::Device device, const char* dropout_mask) {
+  Adapted a = training_adapted(device, at::kFloat, 0.3, dropout_mask);
   const auto params = a.adapter->parameters();
   const at::Tensor ids = at::randint(97, {2, 9}, at::kLong);
   at::Tensor labels = ids.clone();
@@ -494,11 +503,11 @@ void check_checkpointing_replays_dropout(c10::Device device) {
   EXPECT_GT(differs, 1e-4) << "another seed draws other masks";
 }
 
-TEST(LoraCheckpointing, RecomputeReplaysTheDropoutMasks) { check_checkpointing_replays_dropout(c10::kCPU); }
+TEST(LoraCheckpointing, RecomputeReplaysTheDropoutMasks) { check_checkpointing_replays_dropout(c10::kCPU, "redraw"); }
 
 TEST(LoraGpu, CheckpointingRecomputeReplaysTheDropoutMasks) {
   if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
-  check_checkpointing_replays_dropout(c10::Device(c10::kCUDA, 0));
+  for (const char* mask : {"redraw", "keep"}) check_checkpointing_replays_dropout(c10::Device(c10::kCUDA, 0), mask);
 }
 
 // ---------------------------------------------------------------- save / load
