@@ -5,18 +5,30 @@ recomputed adds the same memory, taken as the largest per-layer growth the varia
 
 python3 bench/train/fit_ckpt.py TRAIN_JSONL CASE LAYERS [MARGIN_GIB]
   prints N (the number of layers to recompute) or nothing when the rows do not suffice.
+python3 bench/train/fit_ckpt.py --fits TRAIN_JSONL CASE RUN
+  exits 0 when our run RUN peaked at no more than CASE's anchor, else 1.
 python3 bench/train/fit_ckpt.py --self-test
 """
 import json, math, sys
 
 
+def peak(rows, ours, case):
+    """The last peak of `case`'s row, ours or the anchor's; None when there is none."""
+    return next((r["peak_gib"] for r in reversed(rows)
+                 if (r.get("impl") == "socrates") == ours and r.get("case") == case and r.get("peak_gib")), None)
+
+
+def fits(rows, case, run):
+    ours, anchor = peak(rows, True, run), peak(rows, False, case)
+    return ours is not None and anchor is not None and ours <= anchor
+
+
 def fit(rows, case, layers, margin=0.05):
-    ours = [r for r in rows if r.get("impl") == "socrates" and r.get("peak_gib")]
-    anchor = [r for r in rows if r.get("impl") != "socrates" and r.get("case") == case and r.get("peak_gib")]
-    base = [r for r in ours if r.get("case") == case]
-    if not anchor or not base:
+    anchor, full = peak(rows, False, case), peak(rows, True, case)
+    if anchor is None or full is None:
         return None
-    budget, full = anchor[-1]["peak_gib"] - margin, base[-1]["peak_gib"]
+    budget = anchor - margin
+    ours = [r for r in rows if r.get("impl") == "socrates" and r.get("peak_gib")]
     growth = []
     for r in ours:
         if not r.get("case", "").startswith(case + "-"):
@@ -45,6 +57,11 @@ def self_test():
     # A budget below the full-recompute peak keeps no layer; a huge one keeps all.
     assert fit(rows[:3] + [{"impl": "hf", "case": "m-none", "peak_gib": 10.0}], "m-none", 28) == 28
     assert fit(rows[:3] + [{"impl": "hf", "case": "m-none", "peak_gib": 99.0}], "m-none", 28) == 0
+    fitted = rows + [{"impl": "socrates", "case": "m-none-fit16", "peak_gib": 24.3}]
+    assert not fits(fitted, "m-none", "m-none-fit16"), "over the anchor's peak"
+    fitted[-1]["peak_gib"] = 23.9
+    assert fits(fitted, "m-none", "m-none-fit16")
+    assert not fits(rows, "m-none", "m-none-fit12"), "no such run"
     print("fit_ckpt self-test passed")
 
 
@@ -52,6 +69,9 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--self-test"]:
         self_test()
         sys.exit(0)
+    if sys.argv[1] == "--fits":
+        rows = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+        sys.exit(0 if fits(rows, sys.argv[3], sys.argv[4]) else 1)
     rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
     n = fit(rows, sys.argv[2], int(sys.argv[3]), float(sys.argv[4]) if len(sys.argv) > 4 else 0.05)
     if n is not None:

@@ -134,13 +134,7 @@ for s in $shapes; do
         [ "$try" = 2 ] && n=$((n + 1))
         [ "$n" -le "$layers" ] || break
         ours "$name-fit$n" "$cfg" "$q" "$optim" --set training.checkpoint_layers="$n"
-        python3 - "$jsonl" "$name" "$name-fit$n" <<'PY' && break
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-peak = lambda impl, case: next((r["peak_gib"] for r in reversed(rows) if (r["impl"] == "socrates") == impl and r.get("case") == case), None)
-ours, anchor = peak(True, sys.argv[3]), peak(False, sys.argv[2])
-sys.exit(0 if ours is not None and anchor is not None and ours <= anchor else 1)
-PY
+        python3 "$root/bench/train/fit_ckpt.py" --fits "$jsonl" "$name" "$name-fit$n" && break
       done
     fi
   done

@@ -9,6 +9,7 @@
 
 #include "eval/answer_parse.hpp"
 #include "eval/option_scoring.hpp"
+#include "io/splitmix.hpp"
 #include "generate/generation.hpp"
 #include "log/live_status.hpp"
 #include "log/logging.hpp"
@@ -74,12 +75,9 @@ std::int64_t placeholder_response(const Example& ex) {
 }
 
 
-/// The seed of batch `index`: a SplitMix64 step over (seed, index).
+/// The seed of batch `index`: the index-th SplitMix64 output after `seed`.
 std::uint64_t batch_seed(std::uint64_t seed, std::uint64_t index) {
-  std::uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (index + 1);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  return splitmix64(seed + 0x9e3779b97f4a7c15ULL * index);
 }
 
 /// `idx` sorted by `lengths` (aligned with idx), stably, so batches pad little.

@@ -6,18 +6,13 @@
 #include <ATen/Parallel.h>
 #include <ATen/ops/empty.h>
 
+#include "io/splitmix.hpp"
+
 namespace socrates {
 
 namespace {
 
 constexpr std::int64_t kChunk = std::int64_t{1} << 22;
-
-std::uint64_t splitmix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 }  // namespace
 
@@ -25,10 +20,10 @@ at::Tensor parallel_normal(const std::vector<std::int64_t>& shape, double sd, st
   at::Tensor t = at::empty(shape, at::TensorOptions().dtype(at::kFloat));
   at::Tensor flat = t.view({-1});
   const std::int64_t n = flat.numel(), chunks = (n + kChunk - 1) / kChunk;
-  const std::uint64_t base = splitmix(splitmix(seed) ^ stream);
+  const std::uint64_t base = splitmix64(splitmix64(seed) ^ stream);
   at::parallel_for(0, chunks, 1, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t c = begin; c < end; ++c) {
-      at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(splitmix(base ^ static_cast<std::uint64_t>(c)) >> 1);
+      at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(splitmix64(base ^ static_cast<std::uint64_t>(c)) >> 1);
       flat.narrow(0, c * kChunk, std::min(kChunk, n - c * kChunk)).normal_(0.0, sd, gen);
     }
   });

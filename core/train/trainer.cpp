@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "io/splitmix.hpp"
 #include "io/sha256.hpp"
 #include "log/live_status.hpp"
 #include "log/logging.hpp"
@@ -97,13 +98,8 @@ void Trainer::setup_profiler(std::int64_t first, std::int64_t total) {
 
 std::uint64_t micro_batch_seed(std::uint64_t seed, std::int64_t step, std::uint64_t global_micro_batch) {
   // splitmix64 over the three numbers: well mixed, and the same on every platform.
-  auto mix = [](std::uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  };
-  return mix(mix(mix(seed) ^ static_cast<std::uint64_t>(step)) ^ global_micro_batch) >> 1;  // torch seeds are < 2^63
+  return splitmix64(splitmix64(splitmix64(seed) ^ static_cast<std::uint64_t>(step)) ^ global_micro_batch) >>
+         1;  // torch seeds are < 2^63
 }
 
 // Each rank contributes 48-bit pieces of its digests in its own slots of one sum, so every

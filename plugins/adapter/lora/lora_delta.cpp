@@ -50,8 +50,7 @@ at::Tensor LoraDelta::dropped(const at::Tensor& x, at::ScalarType dt) const {
 at::Tensor LoraDelta::a_product(const at::Tensor& x, at::ScalarType dt) {
   if (training_ && dropout_ > 0.0 && x.is_cuda()) {
     const at::Tensor u = dropout_linear(as(x, dt).reshape({-1, x.size(-1)}), a_in(dt), dropout_, redraw_mask_);
-    if (x.dim() == 2) return u;
-    std::vector<std::int64_t> shape(x.sizes().begin(), x.sizes().end());
+    std::vector<std::int64_t> shape = x.sizes().vec();
     shape.back() = u.size(-1);
     return u.view(shape);
   }
