@@ -31,8 +31,14 @@ fold() {
   for f in /tmp/bench-out/profile-*.md; do [ -f "$f" ] && { echo "<!-- $(basename "$f") -->"; cat "$f"; echo; }; done > "$out/profiles.md"
   for f in /tmp/bench-out.txt /tmp/bench-out/*.log; do echo "=== $f"; tail -25 "$f"; done > "$out/logs.txt"
 }
+# Also every 20 s, so that a call killed at its limit still returns the runs that finished.
+( while sleep 20; do fold; done ) &
+folder=$!
+trap 'kill $folder 2>/dev/null' EXIT
 for q in ${QUANTS:-none nf4}; do
   QUANTS=$q STEPS=${STEPS:-14} SETS=${SETS:-"training.profile_steps=2 training.profile_start=11"} \
     RUNS_DIR=/tmp/bench-runs bench/train/run.sh /tmp/bench-out $SHAPES >> /tmp/bench-out.txt 2>&1
   fold
 done
+kill $folder 2>/dev/null
+fold
