@@ -42,3 +42,6 @@ for q in ${QUANTS:-none nf4}; do
 done
 kill $folder 2>/dev/null
 fold
+# The timeline of the last profiled run, for the host-side gaps (chrome://tracing, Perfetto).
+trace=$(ls -t /tmp/bench-runs/*/profile/trace.json 2>/dev/null | head -1)
+[ -n "$trace" ] && gzip -c "$trace" > "$out/trace-$(basename "$(dirname "$(dirname "$trace")")").json.gz"

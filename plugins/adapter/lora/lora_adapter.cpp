@@ -50,11 +50,12 @@ void LoraAdapter::attach(socrates::ModelView& model) {
   const auto topt = at::TensorOptions().dtype(opts_.dtype).device(model.device());
   const double scaling = opts_.scaling();
   std::int64_t count = 0;
+  auto casts = std::make_shared<CastGroup>();
   for (socrates::LinearSite* s : chosen) {
     at::Tensor a = kaiming_uniform_a(opts_.r, s->in_features(), gen).to(topt).requires_grad_(true);
     at::Tensor b = at::zeros({s->out_features(), opts_.r}, topt).requires_grad_(true);
     auto delta = std::make_shared<LoraDelta>(a, b, scaling, opts_.dropout, opts_.compute_in_input_dtype,
-                                             opts_.redraw_dropout_mask);
+                                             opts_.redraw_dropout_mask, casts);
     delta->set_training(training_);
     s->set_delta(delta);
     sites_.push_back({s, a, b, delta});

@@ -16,20 +16,21 @@
 namespace lora {
 
 LoraDelta::LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype,
-                     bool redraw_mask)
+                     bool redraw_mask, std::shared_ptr<CastGroup> casts)
     : a_(std::move(a)),
       b_(std::move(b)),
-      a_cast_(a_),
-      b_cast_(b_),
+      casts_(casts ? std::move(casts) : std::make_shared<CastGroup>()),
+      a_cast_(casts_->add(a_)),
+      b_cast_(casts_->add(b_)),
       scaling_(scaling),
       dropout_(dropout),
       in_input_dtype_(in_input_dtype),
       redraw_mask_(redraw_mask) {}
 
 // In the input's dtype, one cached copy per step instead of a cast per call (forward and
-// recompute) and one per backward.
-const at::Tensor& LoraDelta::a_in(at::ScalarType dt) { return in_input_dtype_ ? a_cast_.get(dt) : a_; }
-const at::Tensor& LoraDelta::b_in(at::ScalarType dt) { return in_input_dtype_ ? b_cast_.get(dt) : b_; }
+// recompute) and one per backward, made for the whole adapter at once.
+const at::Tensor& LoraDelta::a_in(at::ScalarType dt) { return in_input_dtype_ ? casts_->get(a_cast_, dt) : a_; }
+const at::Tensor& LoraDelta::b_in(at::ScalarType dt) { return in_input_dtype_ ? casts_->get(b_cast_, dt) : b_; }
 
 at::ScalarType LoraDelta::compute_dtype(const at::Tensor& x) const {
   return in_input_dtype_ ? x.scalar_type() : a_.scalar_type();

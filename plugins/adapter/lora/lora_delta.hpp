@@ -2,11 +2,13 @@
 // lora.Linear computes it (x cast to the adapter's dtype, the result cast back to x's).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include <ATen/core/Tensor.h>
 
-#include "cast_copy.hpp"
+#include "cast_group.hpp"
 #include "socrates/model.hpp"
 
 namespace lora {
@@ -15,9 +17,11 @@ class LoraDelta final : public socrates::LinearDelta {
  public:
   /// a: [r, in], b: [out, r], both trainable; `dropout` in [0, 1). `in_input_dtype`: compute
   /// with A and B cast to x's dtype (as under autocast) instead of x cast to theirs.
-  /// `redraw_mask`: on CUDA, dropout keeps nothing for backward (dropout_linear).
+  /// `redraw_mask`: on CUDA, dropout keeps nothing for backward (dropout_linear). `casts`: the
+  /// group A and B join for those casts (one per adapter, so that all are cast together); null:
+  /// a group of their own.
   LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype = false,
-            bool redraw_mask = true);
+            bool redraw_mask = true, std::shared_ptr<CastGroup> casts = nullptr);
 
   at::Tensor forward(const at::Tensor& x) override;
   /// base_out + delta(x), the B product and the scaling fused into one addmm when the
@@ -33,7 +37,8 @@ class LoraDelta final : public socrates::LinearDelta {
 
  private:
   at::Tensor a_, b_;
-  CastCopy a_cast_, b_cast_;  // A and B in the input's dtype (in_input_dtype)
+  std::shared_ptr<CastGroup> casts_;  // A and B in the input's dtype (in_input_dtype)
+  std::size_t a_cast_, b_cast_;
   double scaling_;
   double dropout_;
   bool in_input_dtype_;
