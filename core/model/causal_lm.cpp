@@ -21,6 +21,7 @@
 #include "model/random_init.hpp"
 #include "model/recompute.hpp"
 #include "model/rope.hpp"
+#include "model/row_scale.hpp"
 #include "model/swiglu.hpp"
 #include "socrates/error.hpp"
 
@@ -146,8 +147,11 @@ KVCache CausalLM::make_cache(std::int64_t batch, std::int64_t capacity) const {
 
 at::Tensor CausalLM::rms_norm(const at::Tensor& x, const at::Tensor& w) const {
   // As transformers: normalise in float32, cast back, then scale. On CUDA the normalisation is
-  // one fused kernel (float32 inside, one rounding to x's dtype), forward and backward.
-  if (x.is_cuda()) return w * at::rms_norm(x, {x.size(-1)}, std::nullopt, config_.rms_norm_eps);
+  // one fused kernel (float32 inside, one rounding to x's dtype), forward and backward, and the
+  // scale one vectorised kernel with the multiply's rounding (row_scale).
+  if (x.is_cuda()) {
+    return row_scale(at::rms_norm(x, {x.size(-1)}, std::nullopt, config_.rms_norm_eps), w, fused_kernels_);
+  }
   at::Tensor xf = x.to(at::kFloat);
   at::Tensor var = xf.pow(2).mean(-1, /*keepdim=*/true);
   return w * (xf * at::rsqrt(var + config_.rms_norm_eps)).to(x.scalar_type());

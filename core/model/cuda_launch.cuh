@@ -1,8 +1,9 @@
-// Launch helpers shared by the model's CUDA kernels (swiglu_cuda.cu, rope_cuda.cu).
+// Launch helpers shared by the model's CUDA kernels (swiglu_cuda.cu, rope_cuda.cu, row_scale_cuda.cu).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 
 #include <ATen/cuda/CUDAContext.h>
@@ -20,6 +21,20 @@ constexpr int kThreads = 256;
 inline unsigned grid_blocks(std::int64_t work) {
   const std::int64_t cap = std::int64_t{at::cuda::getCurrentDeviceProperties()->multiProcessorCount} * 16;
   return static_cast<unsigned>(std::max<std::int64_t>(1, std::min(cap, (work + kThreads - 1) / kThreads)));
+}
+
+/// N elements of T in one 16-byte load or store.
+template <typename T>
+struct alignas(16) Pack {
+  static constexpr int N = 16 / sizeof(T);
+  T v[N];
+};
+
+/// Whether every tensor's data starts on a 16-byte boundary (the Pack path).
+inline bool aligned16(std::initializer_list<const at::Tensor*> ts) {
+  for (const at::Tensor* t : ts)
+    if (reinterpret_cast<std::uintptr_t>(t->data_ptr()) % 16 != 0) return false;
+  return true;
 }
 
 /// Calls f(T{}) with T the C++ type of `t` (float32, bfloat16 or float16); throws naming `what`

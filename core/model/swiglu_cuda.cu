@@ -38,13 +38,6 @@ __device__ __forceinline__ void bwd(T dy, T g, T u, T& dg, T& du) {
   dg = static_cast<T>(ds * sg * (1.0f + x * (1.0f - sg)));
 }
 
-// N elements of T in one 16-byte load or store.
-template <typename T>
-struct alignas(16) Pack {
-  static constexpr int N = 16 / sizeof(T);
-  T v[N];
-};
-
 template <typename T>
 __global__ void fwd_vec(const Pack<T>* g, const Pack<T>* u, Pack<T>* out, std::int64_t packs) {
   for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < packs;
@@ -83,12 +76,6 @@ __global__ void bwd_scalar(const T* dy, const T* g, const T* u, T* dg, T* du, st
   for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
        i += std::int64_t{gridDim.x} * blockDim.x)
     bwd(dy[i], g[i], u[i], dg[i], du[i]);
-}
-
-bool aligned16(std::initializer_list<const at::Tensor*> ts) {
-  for (const at::Tensor* t : ts)
-    if (reinterpret_cast<std::uintptr_t>(t->data_ptr()) % 16 != 0) return false;
-  return true;
 }
 
 }  // namespace

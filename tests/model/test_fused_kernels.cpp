@@ -4,12 +4,14 @@
 //   compiler may contract silu's derivative into an FMA differently from PyTorch's build.
 //   Sizes that take the 16-byte path, odd sizes and misaligned views (the scalar path).
 // - RoPE: the same bits forward and backward, on q/k's transposed layout and a contiguous one.
+// - RMSNorm's weight (row_scale): the same bits forward and backward as w * x.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
 #include <ATen/Context.h>
 
 #include "model/rope.hpp"
+#include "model/row_scale.hpp"
 #include "model/swiglu.hpp"
 
 using namespace socrates;
@@ -125,4 +127,38 @@ TEST(RopeGpu, CosAndSinOfAnotherDtypeOrWithAGradientAreNotFused) {
   EXPECT_FALSE(rope_fused(x, c.to(at::kBFloat16), c.to(at::kBFloat16)));
   EXPECT_FALSE(rope_fused(x, c.clone().requires_grad_(true), c));
   EXPECT_FALSE(rope_fused(x.cpu(), c.cpu(), c.cpu()));
+}
+
+TEST(RowScale, TheCpuAndATrainableWeightTakeTheUnfusedPath) {
+  at::Tensor x = at::randn({4, 8}), w = at::randn({8});
+  EXPECT_FALSE(row_scale_fused(x, w));
+  EXPECT_TRUE(at::equal(row_scale(x, w), w * x));
+  if (!at::globalContext().hasCUDA()) return;
+  at::Tensor xc = x.to(at::Device("cuda")), wc = w.to(at::Device("cuda"));
+  EXPECT_TRUE(row_scale_fused(xc, wc));
+  EXPECT_FALSE(row_scale_fused(xc, wc.clone().requires_grad_(true)));
+  EXPECT_FALSE(row_scale_fused(xc.t(), wc.narrow(0, 0, 4)));
+  EXPECT_FALSE(row_scale_fused(xc, wc.to(at::kBFloat16)));
+}
+
+TEST(RowScaleGpu, FusedKernelGivesTheMultiplysBits) {
+  if (!at::globalContext().hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  at::manual_seed(5);
+  for (auto dtype : {at::kFloat, at::kBFloat16, at::kHalf}) {
+    // Rows that take the 16-byte path, a row size that does not, and a misaligned x.
+    for (auto [rows, h, misaligned] : {std::tuple{512, 896, false}, std::tuple{33, 7, false}, std::tuple{64, 64, true}}) {
+      SCOPED_TRACE(::testing::Message() << dtype << " " << rows << " x " << h << (misaligned ? " misaligned" : ""));
+      const auto cuda = at::TensorOptions().device(at::Device("cuda"));
+      const at::Tensor flat = (at::randn({rows * h + 1}, cuda) * 3).to(dtype);
+      const at::Tensor fa = flat.clone().requires_grad_(true), fb = flat.clone().requires_grad_(true);
+      auto x_of = [&](const at::Tensor& f) { return f.narrow(0, misaligned ? 1 : 0, rows * h).view({rows, h}); };
+      at::Tensor w = (at::randn({h}, cuda) + 1).to(dtype), dy = at::randn({rows, h}, cuda).to(dtype);
+      ASSERT_TRUE(row_scale_fused(x_of(fb), w));
+      at::Tensor want = w * x_of(fa), got = row_scale(x_of(fb), w);
+      want.backward(dy);
+      got.backward(dy);
+      EXPECT_TRUE(at::equal(got, want)) << "forward, max steps " << max_steps(got.detach(), want.detach());
+      EXPECT_TRUE(at::equal(fb.grad(), fa.grad())) << "backward, max steps " << max_steps(fb.grad(), fa.grad());
+    }
+  }
 }
