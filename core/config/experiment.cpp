@@ -59,8 +59,8 @@ const std::vector<std::pair<std::string, Schema>>& host_sections() {
            opt("double_quant", SOCRATES_BOOL, "true",
                "Quantise the block absmax values again to 8 bits (bnb_4bit_use_double_quant)"),
            opt("fused_kernels", SOCRATES_BOOL, "true",
-               "On CUDA, compute SwiGLU and RoPE with Socrates's fused kernels (one launch forward and one backward, "
-               "the same bits as the ATen ops). false: the ATen ops, for comparison"),
+               "On CUDA, compute SwiGLU, RoPE and RMSNorm's weight with Socrates's fused kernels (one launch forward "
+               "and one backward, the same bits as the ATen ops). false: the ATen ops, for comparison"),
            opt("cudnn_attention", SOCRATES_BOOL, "false",
                "Let attention on CUDA use cuDNN's kernels. Off: flash or memory-efficient attention; cuDNN builds a "
                "plan on the host for every new sequence length, which costs more than it saves on batches of "
