@@ -18,7 +18,7 @@ bool CastGroup::stale(const Entry& e, at::ScalarType dt) const {
   return !e.copy.defined() || e.copy.scalar_type() != dt || e.used || e.version != e.param._version();
 }
 
-const at::Tensor& CastGroup::get(std::size_t i, at::ScalarType dt) {
+at::Tensor CastGroup::get(std::size_t i, at::ScalarType dt) {
   std::lock_guard<std::mutex> lock(state_->mu);
   Entry& e = state_->entries.at(i);
   if (e.param.scalar_type() == dt) return e.param;

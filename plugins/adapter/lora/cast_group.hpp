@@ -23,7 +23,7 @@ class CastGroup {
   /// Parameter i in `dt` (the parameter itself when it has that dtype). A copy is made again
   /// when its parameter changed in place or a backward went through it; then every copy in
   /// `dt` is made again in the same multi-tensor copy.
-  const at::Tensor& get(std::size_t i, at::ScalarType dt);
+  at::Tensor get(std::size_t i, at::ScalarType dt);
 
  private:
   struct Entry {

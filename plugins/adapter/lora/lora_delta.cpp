@@ -29,8 +29,8 @@ LoraDelta::LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout,
 
 // In the input's dtype, one cached copy per step instead of a cast per call (forward and
 // recompute) and one per backward, made for the whole adapter at once.
-const at::Tensor& LoraDelta::a_in(at::ScalarType dt) { return in_input_dtype_ ? casts_->get(a_cast_, dt) : a_; }
-const at::Tensor& LoraDelta::b_in(at::ScalarType dt) { return in_input_dtype_ ? casts_->get(b_cast_, dt) : b_; }
+at::Tensor LoraDelta::a_in(at::ScalarType dt) { return in_input_dtype_ ? casts_->get(a_cast_, dt) : a_; }
+at::Tensor LoraDelta::b_in(at::ScalarType dt) { return in_input_dtype_ ? casts_->get(b_cast_, dt) : b_; }
 
 at::ScalarType LoraDelta::compute_dtype(const at::Tensor& x) const {
   return in_input_dtype_ ? x.scalar_type() : a_.scalar_type();

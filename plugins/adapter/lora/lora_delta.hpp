@@ -51,8 +51,8 @@ class LoraDelta final : public socrates::LinearDelta {
   /// dropout(x) Aᵀ in the compute dtype.
   at::Tensor a_product(const at::Tensor& x, at::ScalarType dt);
   /// A and B in the compute dtype.
-  const at::Tensor& a_in(at::ScalarType dt);
-  const at::Tensor& b_in(at::ScalarType dt);
+  at::Tensor a_in(at::ScalarType dt);
+  at::Tensor b_in(at::ScalarType dt);
   static at::Tensor as(const at::Tensor& t, at::ScalarType dt) { return t.scalar_type() == dt ? t : t.to(dt); }
 };
 
