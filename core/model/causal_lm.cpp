@@ -34,7 +34,7 @@ namespace socrates {
 void use_cudnn_attention(bool on) { at::globalContext().setSDPUseCuDNN(on); }
 
 CausalLM::CausalLM(ModelConfig c, c10::Device device, c10::ScalarType dtype)
-    : config_(std::move(c)), device_(device), dtype_(dtype), inv_freq_(rope_inv_freq(config_)) {
+    : config_(std::move(c)), device_(device), dtype_(dtype), inv_freq_(rope_inv_freq(config_).to(device)) {
   if (device_.is_cuda()) use_cudnn_attention(false);
 }
 

@@ -117,7 +117,7 @@ class CausalLM final : public ModelView {
   at::Tensor embed_;    // [vocab, hidden]
   at::Tensor norm_;     // [hidden]
   at::Tensor lm_head_;  // [vocab, hidden]; the embedding when tied
-  at::Tensor inv_freq_;
+  at::Tensor inv_freq_;  // on device_: a host tensor would be copied, and the stream waited on, every forward
   std::vector<DecoderLayer> layers_;
   bool checkpointing_ = false;
   std::int64_t checkpoint_layers_ = -1;  // -1: all

@@ -61,21 +61,38 @@ void check_cast_group(c10::Device device) {
     }
   }
 
-  // An in-place update between two forward passes of one backward: the second pass casts
-  // again, and the parameter gets both copies' gradients.
+  // An in-place update between two forward passes of one graph: the copies are written again
+  // in place, so backward refuses the first pass's saved copies (autograd's version check)
+  // instead of computing with the new values. The next backward brings its own gradients and
+  // nothing of the failed one.
   for (auto* ps : {&ours, &ref})
     for (auto& t : ps->p) t.mutable_grad() = at::Tensor();
-  at::Tensor l1 = loss(x, by_group), r1 = loss(x, by_cast);
+  at::Tensor l1 = loss(x, by_group);
   {
     at::NoGradGuard g;
     ours.p[0].add_(0.5);
     ref.p[0].add_(0.5);
   }
   EXPECT_TRUE(at::equal(by_group(0), ours.p[0].detach().to(at::kBFloat16))) << "the update is seen";
-  (l1 + loss(x, by_group)).backward();
-  (r1 + loss(x, by_cast)).backward();
+  EXPECT_THROW((l1 + loss(x, by_group)).backward(), c10::Error);
+  for (auto* ps : {&ours, &ref})
+    for (auto& t : ps->p) t.mutable_grad() = at::Tensor();
+  loss(x, by_group).backward();
+  loss(x, by_cast).backward();
   for (std::size_t i = 0; i < ours.p.size(); ++i)
-    EXPECT_TRUE(at::equal(ours.p[i].grad(), ref.p[i].grad())) << "two copies of parameter " << i;
+    EXPECT_TRUE(at::equal(ours.p[i].grad(), ref.p[i].grad())) << "after a failed backward, parameter " << i;
+
+  // Another dtype makes new copies while a graph holds the old ones: each parameter then gets
+  // two gradients in one backward, from both.
+  for (auto* ps : {&ours, &ref})
+    for (auto& t : ps->p) t.mutable_grad() = at::Tensor();
+  auto half_by_group = [&](int i) { return group.get(static_cast<std::size_t>(i), at::kHalf); };
+  auto half_by_cast = [&](int i) { return ref.p[static_cast<std::size_t>(i)].to(at::kHalf); };
+  const at::Tensor xh = x.to(at::kHalf);
+  (loss(x, by_group) + loss(xh, half_by_group)).backward();
+  (loss(x, by_cast) + loss(xh, half_by_cast)).backward();
+  for (std::size_t i = 0; i < ours.p.size(); ++i)
+    EXPECT_TRUE(at::equal(ours.p[i].grad(), ref.p[i].grad())) << "two dtypes, parameter " << i;
 
   // A write that bumps no version (raw optimizer kernels) after a backward is seen too.
   ours.p[2].data().add_(0.25);
