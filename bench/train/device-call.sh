@@ -13,7 +13,8 @@ cd "$root"
 export PYTHONPATH=$root/.device/site NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1 PYTHONUNBUFFERED=1
 mkdir -p "$out"
 log=$out/env-and-tests.log
-{ date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; } > "$log"  # the tree's commit: note it where the call is made (the device copy's .git may be stale)
+# No commit here: the device copy's .git can be stale; note the tree's commit where the call is made.
+{ date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; } > "$log"
 SOCRATES_BUILD_DIR=$root/build-gpu timeout "${BUILD_TIMEOUT:-300}" scripts/device/build.sh ${BUILD_TARGETS:-} > /tmp/build.log 2>&1
 echo "build rc=$?" >> "$log"
 tail -3 /tmp/build.log >> "$log"
