@@ -45,10 +45,7 @@ std::unique_ptr<CausalLM> CausalLM::random(const ModelConfig& c, c10::Device dev
   // model took 90 s drawn serially); smaller ones from the seed's one generator, as earlier
   // versions drew them, so that the quickstart and other small random models keep their
   // weights and results. Either way the same for a seed on any device and thread count.
-  const std::int64_t h = c.hidden_size, qd = c.num_heads * c.head_dim, kvd = c.num_kv_heads * c.head_dim;
-  const std::int64_t weights = c.vocab_size * h * (c.tie_word_embeddings ? 1 : 2) +
-                               c.num_layers * (2 * h * qd + 2 * h * kvd + 3 * h * c.intermediate_size);
-  const bool parallel = weights >= 1'000'000'000;
+  const bool parallel = c.num_parameters() >= 1'000'000'000;
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   std::uint64_t stream = 0;
   auto normal = [&](std::vector<std::int64_t> shape, double sd) {
@@ -59,6 +56,7 @@ std::unique_ptr<CausalLM> CausalLM::random(const ModelConfig& c, c10::Device dev
   const double layer_std = c.initializer_range, embed_std = c.embedding_initializer_range.value_or(layer_std);
   auto ones = [&](std::int64_t n) { return at::ones({n}, at::TensorOptions().dtype(dtype).device(device)); };
   auto zeros = [&](std::int64_t n) { return at::zeros({n}, at::TensorOptions().dtype(dtype).device(device)); };
+  const std::int64_t h = c.hidden_size;
   m->embed_ = normal({c.vocab_size, h}, embed_std);
   m->norm_ = ones(h);
   m->lm_head_ = c.tie_word_embeddings ? m->embed_ : normal({c.vocab_size, h}, embed_std);

@@ -1,4 +1,5 @@
 #include "model/rope.hpp"
+#include "model/fused_dtype.hpp"
 
 #include <cmath>
 
@@ -62,7 +63,7 @@ std::pair<at::Tensor, at::Tensor> rope_cos_sin(const at::Tensor& inv_freq, const
 bool rope_fused(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
 #if SOCRATES_MODEL_CUDA
   const auto t = x.scalar_type();
-  return x.is_cuda() && x.dim() == 4 && x.size(3) % 2 == 0 && (t == at::kFloat || t == at::kBFloat16 || t == at::kHalf) &&
+  return x.is_cuda() && x.dim() == 4 && x.size(3) % 2 == 0 && fused_kernel_dtype(t) &&
          cos.scalar_type() == t && sin.scalar_type() == t && cos.device() == x.device() && sin.device() == x.device() &&
          cos.sizes() == sin.sizes() && cos.strides() == sin.strides() && cos.dim() == 3 &&
          (cos.size(0) == 1 || cos.size(0) == x.size(0)) && cos.size(1) == x.size(2) && cos.size(2) == x.size(3) &&

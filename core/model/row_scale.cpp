@@ -1,4 +1,5 @@
 #include "model/row_scale.hpp"
+#include "model/fused_dtype.hpp"
 
 #include <ATen/TensorOperators.h>
 #include <torch/csrc/autograd/custom_function.h>
@@ -29,7 +30,7 @@ bool row_scale_fused(const at::Tensor& x, const at::Tensor& w) {
   const auto t = x.scalar_type();
   return x.is_cuda() && w.device() == x.device() && w.scalar_type() == t && w.dim() == 1 && x.dim() >= 1 &&
          w.size(0) == x.size(-1) && x.is_contiguous() && w.is_contiguous() && !w.requires_grad() &&
-         (t == at::kFloat || t == at::kBFloat16 || t == at::kHalf);
+         fused_kernel_dtype(t);
 #else
   (void)x;
   (void)w;

@@ -1,4 +1,5 @@
 #include "model/swiglu.hpp"
+#include "model/fused_dtype.hpp"
 
 #include <ATen/TensorOperators.h>
 #include <ATen/ops/silu.h>
@@ -30,7 +31,7 @@ bool swiglu_fused(const at::Tensor& gate, const at::Tensor& up) {
 #if SOCRATES_MODEL_CUDA
   const auto t = gate.scalar_type();
   return gate.is_cuda() && up.device() == gate.device() && up.scalar_type() == t && gate.sizes() == up.sizes() &&
-         gate.is_contiguous() && up.is_contiguous() && (t == at::kFloat || t == at::kBFloat16 || t == at::kHalf);
+         gate.is_contiguous() && up.is_contiguous() && fused_kernel_dtype(t);
 #else
   (void)gate;
   (void)up;
