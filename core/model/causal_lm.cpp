@@ -18,6 +18,7 @@
 #include <ATen/Context.h>
 
 #include "model/device_copy.hpp"
+#include "model/linear_group.hpp"
 #include "model/random_init.hpp"
 #include "model/recompute.hpp"
 #include "model/rope.hpp"
@@ -159,9 +160,10 @@ at::Tensor CausalLM::attention(const DecoderLayer& l, std::size_t index, const a
                                const at::Tensor& sin, const at::Tensor& mask, KVCache* cache) const {
   const std::int64_t B = x.size(0), T = x.size(1), H = config_.num_heads, KV = config_.num_kv_heads,
                      D = config_.head_dim;
-  at::Tensor q = l.q->forward(x).view({B, T, H, D}).transpose(1, 2);
-  at::Tensor k = l.k->forward(x).view({B, T, KV, D}).transpose(1, 2);
-  at::Tensor v = l.v->forward(x).view({B, T, KV, D}).transpose(1, 2);
+  const std::vector<at::Tensor> qkv = linear_group({l.q.get(), l.k.get(), l.v.get()}, x, fused_kernels_);
+  at::Tensor q = qkv[0].view({B, T, H, D}).transpose(1, 2);
+  at::Tensor k = qkv[1].view({B, T, KV, D}).transpose(1, 2);
+  at::Tensor v = qkv[2].view({B, T, KV, D}).transpose(1, 2);
   q = apply_rope(q, cos, sin, fused_kernels_);
   k = apply_rope(k, cos, sin, fused_kernels_);
   if (cache) {
@@ -180,7 +182,7 @@ at::Tensor CausalLM::attention(const DecoderLayer& l, std::size_t index, const a
   if (mask.defined()) attn_mask = mask;
   at::Tensor out =
       at::scaled_dot_product_attention(q, k, v, attn_mask, 0.0, causal, std::nullopt, /*enable_gqa=*/KV != H);
-  return l.o->forward(out.transpose(1, 2).reshape({B, T, H * D}));
+  return linear_group({l.o.get()}, out.transpose(1, 2).reshape({B, T, H * D}), fused_kernels_)[0];
 }
 
 at::Tensor CausalLM::layer_forward(std::size_t i, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
@@ -188,7 +190,8 @@ at::Tensor CausalLM::layer_forward(std::size_t i, const at::Tensor& x, const at:
   const DecoderLayer& l = layers_[i];
   at::Tensor h = x + attention(l, i, rms_norm(x, l.input_norm), cos, sin, mask, cache);
   at::Tensor n = rms_norm(h, l.post_norm);
-  return h + l.down->forward(swiglu(l.gate->forward(n), l.up->forward(n), fused_kernels_));
+  const std::vector<at::Tensor> gate_up = linear_group({l.gate.get(), l.up.get()}, n, fused_kernels_);
+  return h + linear_group({l.down.get()}, swiglu(gate_up[0], gate_up[1], fused_kernels_), fused_kernels_)[0];
 }
 
 at::Tensor CausalLM::forward(const at::Tensor& input_ids, const ForwardOptions& opts) const {

@@ -28,6 +28,8 @@ class Linear final : public LinearSite {
 
   /// The replaced base, or nullptr while the weight is dense.
   const std::shared_ptr<LinearBase>& base() const { return base_; }
+  /// The installed delta, or nullptr.
+  const std::shared_ptr<LinearDelta>& delta() const { return delta_; }
 
   /// Replaces the dense weight (loading); keeps shape checks.
   void set_weight(at::Tensor w);

@@ -47,9 +47,17 @@ __device__ __forceinline__ T drop(T x, unsigned r, unsigned threshold, float sca
   return static_cast<T>(r < threshold ? static_cast<float>(x) * scale : 0.0f);
 }
 
+// out + dropped x, as at::add of the dropped tensor: the dropped value rounded to T, the sum
+// in float and rounded once.
+template <typename T>
+__device__ __forceinline__ T add(T acc, T dropped) {
+  return static_cast<T>(static_cast<float>(acc) + static_cast<float>(dropped));
+}
+
 // Vec (both pointers aligned to 4 elements): each whole group of 4 is one load and one store;
-// a last partial group, and every group without Vec, goes element by element.
-template <typename T, bool Vec>
+// a last partial group, and every group without Vec, goes element by element. Add: out += the
+// dropped input instead of out = it.
+template <typename T, bool Vec, bool Add>
 __global__ void dropout_kernel(const T* __restrict__ in, T* __restrict__ out, std::int64_t n, unsigned threshold,
                                float scale, std::uint64_t seed, std::uint64_t offset) {
   const std::int64_t groups = (n + 3) / 4;
@@ -62,16 +70,24 @@ __global__ void dropout_kernel(const T* __restrict__ in, T* __restrict__ out, st
       Vec4<T> v = reinterpret_cast<const Vec4<T>*>(in)[g];
 #pragma unroll
       for (int k = 0; k < 4; ++k) v.v[k] = drop(v.v[k], r[k], threshold, scale);
+      if (Add) {
+        const Vec4<T> o = reinterpret_cast<const Vec4<T>*>(out)[g];
+#pragma unroll
+        for (int k = 0; k < 4; ++k) v.v[k] = add(o.v[k], v.v[k]);
+      }
       reinterpret_cast<Vec4<T>*>(out)[g] = v;
     } else {
 #pragma unroll
-      for (int k = 0; k < 4; ++k)
-        if (base + k < n) out[base + k] = drop(in[base + k], r[k], threshold, scale);
+      for (int k = 0; k < 4; ++k) {
+        if (base + k >= n) continue;
+        const T d = drop(in[base + k], r[k], threshold, scale);
+        out[base + k] = Add ? add(out[base + k], d) : d;
+      }
     }
   }
 }
 
-template <typename T>
+template <typename T, bool Add>
 void launch(const at::Tensor& in, at::Tensor& out, double p, PhiloxSeed s) {
   const std::int64_t n = in.numel();
   if (n == 0) return;
@@ -87,9 +103,9 @@ void launch(const at::Tensor& in, at::Tensor& out, double p, PhiloxSeed s) {
                        reinterpret_cast<std::uintptr_t>(dst) % sizeof(Vec4<T>) == 0;
   const cudaStream_t stream = at::cuda::getCurrentCUDAStream();
   if (aligned)
-    dropout_kernel<T, true><<<blocks, kThreads, 0, stream>>>(src, dst, n, threshold, scale, s.seed, s.offset);
+    dropout_kernel<T, true, Add><<<blocks, kThreads, 0, stream>>>(src, dst, n, threshold, scale, s.seed, s.offset);
   else
-    dropout_kernel<T, false><<<blocks, kThreads, 0, stream>>>(src, dst, n, threshold, scale, s.seed, s.offset);
+    dropout_kernel<T, false, Add><<<blocks, kThreads, 0, stream>>>(src, dst, n, threshold, scale, s.seed, s.offset);
   C10_CUDA_KERNEL_LAUNCH_CHECK();
 }
 
@@ -103,17 +119,34 @@ PhiloxSeed draw_philox_seed(c10::Device device) {
   return {seed, offset};
 }
 
+namespace {
+
+template <bool Add>
+void dispatch(const at::Tensor& in, at::Tensor& out, double p, PhiloxSeed s) {
+  switch (in.scalar_type()) {
+    case at::kFloat: launch<float, Add>(in, out, p, s); break;
+    case at::kBFloat16: launch<c10::BFloat16, Add>(in, out, p, s); break;
+    case at::kHalf: launch<c10::Half, Add>(in, out, p, s); break;
+    default: throw std::invalid_argument("lora dropout: CUDA takes float32, bfloat16 or float16 inputs");
+  }
+}
+
+}  // namespace
+
 at::Tensor dropout_philox(const at::Tensor& x, double p, PhiloxSeed s) {
   const c10::cuda::CUDAGuard guard(x.device());
   const at::Tensor in = x.contiguous();
   at::Tensor out = at::empty_like(in);
-  switch (in.scalar_type()) {
-    case at::kFloat: launch<float>(in, out, p, s); break;
-    case at::kBFloat16: launch<c10::BFloat16>(in, out, p, s); break;
-    case at::kHalf: launch<c10::Half>(in, out, p, s); break;
-    default: throw std::invalid_argument("lora dropout: CUDA takes float32, bfloat16 or float16 inputs");
-  }
+  dispatch<false>(in, out, p, s);
   return out;
+}
+
+void dropout_philox_add_(at::Tensor& acc, const at::Tensor& x, double p, PhiloxSeed s) {
+  if (acc.sizes() != x.sizes() || acc.scalar_type() != x.scalar_type() || !acc.is_contiguous() ||
+      acc.device() != x.device())
+    throw std::invalid_argument("lora dropout: the sum must be a contiguous tensor of x's shape, dtype and device");
+  const c10::cuda::CUDAGuard guard(x.device());
+  dispatch<true>(x.contiguous(), acc, p, s);
 }
 
 }  // namespace lora

@@ -22,4 +22,8 @@ PhiloxSeed draw_philox_seed(c10::Device device);
 /// on a tensor of the same size gives the same mask. x on CUDA, float32/bfloat16/float16.
 at::Tensor dropout_philox(const at::Tensor& x, double p, PhiloxSeed s);
 
+/// acc += dropout_philox(x, p, s) in one pass, rounded as at::add of the dropped tensor; acc
+/// contiguous, of x's shape, dtype and device.
+void dropout_philox_add_(at::Tensor& acc, const at::Tensor& x, double p, PhiloxSeed s);
+
 }  // namespace lora

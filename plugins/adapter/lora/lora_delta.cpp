@@ -12,6 +12,7 @@
 #include <ATen/ops/matmul.h>
 
 #include "dropout_linear.hpp"
+#include "lora_add.hpp"
 
 namespace lora {
 
@@ -76,6 +77,15 @@ at::Tensor LoraDelta::forward_add(const at::Tensor& x, const at::Tensor& base_ou
   const at::Tensor y = at::addmm(base_out.reshape({-1, base_out.size(-1)}), u.reshape({-1, u.size(-1)}),
                                  b_in(dt).t(), /*beta=*/1, /*alpha=*/scaling_);
   return y.view(base_out.sizes());
+}
+
+at::Tensor LoraDelta::forward_add_into(const at::Tensor& x, const at::Tensor& base_out,
+                                       socrates::InputGradSlot& x_grad) {
+  const at::ScalarType dt = compute_dtype(x);
+  if (!at::GradMode::is_enabled() || x.scalar_type() != dt || base_out.scalar_type() != dt || x.dim() != 2 ||
+      base_out.dim() != 2 || !base_out.is_contiguous())
+    return forward_add(x, base_out);
+  return lora_add_into(x, base_out, a_in(dt), b_in(dt), {scaling_, training_ ? dropout_ : 0.0, redraw_mask_}, x_grad);
 }
 
 at::Tensor LoraDelta::delta_weight() const {

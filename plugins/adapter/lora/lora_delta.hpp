@@ -27,6 +27,9 @@ class LoraDelta final : public socrates::LinearDelta {
   /// base_out + delta(x), the B product and the scaling fused into one addmm when the
   /// dtypes allow.
   at::Tensor forward_add(const at::Tensor& x, const at::Tensor& base_out) override;
+  /// forward_add whose backward adds x's gradient into `x_grad` (lora_add_into), in training
+  /// with x, A, B and base_out of one dtype; otherwise forward_add.
+  at::Tensor forward_add_into(const at::Tensor& x, const at::Tensor& base_out, socrates::InputGradSlot& x_grad) override;
 
   /// Dropout on (training) or off (evaluation).
   void set_training(bool on) { training_ = on; }

@@ -10,11 +10,16 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/grad_mode.h>
+#include <torch/csrc/autograd/autograd.h>
 
 #include "dropout_linear.hpp"
+#if SOCRATES_LORA_CUDA
+#include "dropout_cuda.hpp"
+#endif
 #include "fixtures.hpp"
 #include "model/causal_lm.hpp"
 #include "model/linear.hpp"
+#include "model/linear_group.hpp"
 #include "model/loss.hpp"
 #include "test_util.hpp"
 
@@ -436,6 +441,33 @@ TEST(LoraGpu, SeedDrawnDropoutIsReproducibleAndDropsAboutP) {
   }
 }
 
+// The dropout-add that gathers a group's input gradient: acc + dropout(x) under one seed and
+// offset, bit-equal to at::add of dropout_philox's tensor, on the 4-wide path and the
+// element-wise one (an odd size, an unaligned input).
+TEST(LoraGpu, DropoutAddIsTheAddOfTheDroppedTensor) {
+#if SOCRATES_LORA_CUDA
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const c10::Device cuda(c10::kCUDA, 0);
+  for (const at::ScalarType dtype : {at::kFloat, at::kBFloat16}) {
+    const at::Tensor big = at::randn({1001 * 37 + 1}, at::TensorOptions().device(cuda)).to(dtype);
+    for (const at::Tensor& x : {big.narrow(0, 0, 1000 * 36).view({1000, 36}), big.narrow(0, 0, 1001 * 37),
+                                big.narrow(0, 1, 1001 * 37)}) {
+      const at::Tensor acc0 = at::randn(x.sizes(), at::TensorOptions().device(cuda)).to(dtype);
+      const lora::PhiloxSeed s = lora::draw_philox_seed(cuda);
+      const at::Tensor want = acc0 + lora::dropout_philox(x, 0.3, s);
+      at::Tensor acc = acc0.clone();
+      lora::dropout_philox_add_(acc, x, 0.3, s);
+      EXPECT_TRUE(at::equal(acc, want)) << c10::toString(dtype) << " " << x.sizes();
+      EXPECT_GT((acc == acc0).sum().item<std::int64_t>(), 0) << "dropped values add nothing";
+    }
+    at::Tensor wrong = at::zeros({5}, at::TensorOptions().device(cuda)).to(dtype);
+    EXPECT_THROW(lora::dropout_philox_add_(wrong, big, 0.3, lora::draw_philox_seed(cuda)), std::invalid_argument);
+  }
+#else
+  GTEST_SKIP() << "built without CUDA";
+#endif
+}
+
 TEST(LoraDropoutLinear, KeepsNoDroppedCopyAndGivesTheUnfusedGradients) {
   for (const bool redraw : {true, false}) {  // the CPU keeps the mask either way
     check_dropout_linear(c10::kCPU, at::kFloat, redraw);
@@ -472,6 +504,70 @@ TEST(LoraGpu, DropoutLinearDrawsTheMaskAgainAndGivesTheUnfusedGradients) {
   EXPECT_LE(rel_error(y.detach().to(at::kFloat), want.detach().to(at::kFloat)), 1e-2);
   EXPECT_LE(rel_error(pa.grad(), ra.grad()), 2e-2);
   EXPECT_LE(rel_error(pb.grad(), rb.grad()), 2e-2);
+}
+
+// The model's group path for q, k, v (LoraDelta::forward_add_into: x's gradient gathered in the
+// host's slot, each delta's dropout applied in the pass that adds it) against each layer's own
+// autograd under one seed: the same outputs, the same A and B gradients, and x's gradient up to
+// the order of the sum.
+void check_linear_group(c10::Device device, at::ScalarType dtype, const char* dropout_mask) {
+  Adapted a = training_adapted(device, dtype, 0.3, dropout_mask);
+  const auto sites = a.model->linear_sites();
+  const Linear *q = dynamic_cast<Linear*>(sites[0]), *k = dynamic_cast<Linear*>(sites[1]),
+               *v = dynamic_cast<Linear*>(sites[2]);
+  ASSERT_TRUE(q && k && v);
+  const auto params = a.adapter->parameters();
+  const auto opts = at::TensorOptions().device(device);
+  at::manual_seed(3);
+  const at::Tensor x0 = at::randn({2, 9, q->in_features()}, opts).to(dtype);
+  std::vector<at::Tensor> dy;
+  for (const Linear* l : {q, k, v}) dy.push_back(at::randn({2, 9, l->out_features()}, opts).to(dtype));
+  auto run = [&](bool fused) {
+    for (const auto& [name, p] : params) p.mutable_grad() = at::Tensor();
+    const at::Tensor x = x0.clone().requires_grad_(true);
+    at::manual_seed(21);
+    const std::vector<at::Tensor> y = linear_group({q, k, v}, x, fused);
+    torch::autograd::backward(y, dy);
+    std::vector<at::Tensor> out;
+    for (const at::Tensor& t : y) out.push_back(t.detach());
+    out.push_back(x.grad());
+    for (const auto& [name, p] : params) out.push_back(p.grad().defined() ? p.grad().clone() : at::Tensor());
+    return out;
+  };
+  const auto got = run(true), want = run(false);
+  const double tol = dtype == at::kFloat ? 1e-6 : 1e-2;
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(at::equal(got[i], want[i])) << "output " << i;
+  EXPECT_LE(rel_error(got[3].to(at::kFloat), want[3].to(at::kFloat)), tol) << "d x";
+  EXPECT_GT((got[3] != 0).sum().item<std::int64_t>(), 0);
+  std::size_t with_grad = 0;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const at::Tensor &g = got[4 + i], &w = want[4 + i];
+    ASSERT_EQ(g.defined(), w.defined()) << params[i].first;
+    if (!g.defined()) continue;
+    ++with_grad;
+    EXPECT_LE(rel_error(g, w), tol) << params[i].first;
+  }
+  EXPECT_EQ(with_grad, 6u) << "A and B of q, k and v";
+  // Another seed draws other masks: x's gradient changes (dropout reaches it).
+  for (const auto& [name, p] : params) p.mutable_grad() = at::Tensor();
+  const at::Tensor x = x0.clone().requires_grad_(true);
+  at::manual_seed(22);
+  torch::autograd::backward(linear_group({q, k, v}, x, true), dy);
+  EXPECT_GT((x.grad() - got[3]).abs().max().item<double>(), 0.0);
+}
+
+TEST(LoraLinearGroup, GatheredInputGradientEqualsEachLayersAutograd) {
+  check_linear_group(c10::kCPU, at::kFloat, "redraw");
+  check_linear_group(c10::kCPU, at::kBFloat16, "redraw");
+}
+
+TEST(LoraGpu, LinearGroupGatheredInputGradientEqualsEachLayersAutograd) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const c10::Device cuda(c10::kCUDA, 0);
+  for (const char* mask : {"redraw", "keep"}) {
+    check_linear_group(cuda, at::kFloat, mask);
+    check_linear_group(cuda, at::kBFloat16, mask);
+  }
 }
 
 // Gradient checkpointing with LoRA dropout: the recompute must draw the masks of the first pass

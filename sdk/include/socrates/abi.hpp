@@ -6,7 +6,7 @@
 // Bump on ANY change to an SDK type that crosses the host/plugin boundary (descriptor
 // layout, interface vtables, PluginContext, Value/ConfigSection, record structs).
 // The host refuses a plugin whose descriptor carries another value.
-#define SOCRATES_ABI_VERSION 5u
+#define SOCRATES_ABI_VERSION 6u
 #define SOCRATES_SDK_VERSION "0.1.0"
 
 // Types that cross the boundary (exceptions, interfaces) keep default visibility so that

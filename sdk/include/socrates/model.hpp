@@ -14,6 +14,17 @@
 
 namespace socrates {
 
+/// The gradient of the input shared by a group of linear layers (q, k, v; gate, up), which their
+/// deltas gather in backward before the host's base backward adds the bases' own through the
+/// epilogue of its dX GEMMs (beta = 1): no separate add per layer (ABI 6).
+class SOCRATES_API InputGradSlot {
+ public:
+  virtual ~InputGradSlot() = default;
+  /// Undefined until a delta writes it; then x's gradient [N, in], contiguous, in x's dtype,
+  /// which a later delta adds into in place. The host takes it (and empties the slot).
+  virtual at::Tensor& grad() = 0;
+};
+
 /// Extra computation added to a linear layer's output: y = base(x) + delta(x).
 class SOCRATES_API LinearDelta {
  public:
@@ -25,6 +36,15 @@ class SOCRATES_API LinearDelta {
   /// base_out [N, out], a tensor of its own that nothing else holds (ABI 5): the delta may
   /// add into base_out in place and return it.
   virtual at::Tensor forward_add(const at::Tensor& x, const at::Tensor& base_out) { return base_out + forward(x); }
+  /// As forward_add (same x and base_out), in training: the delta may give x its gradient
+  /// through `x_grad` instead of autograd. It must then write the slot in the backward of the
+  /// node that passes the returned tensor's gradient on to base_out (the host's base backward
+  /// runs after it and reads the slot), and return no gradient for x. The default is
+  /// forward_add: the slot stays empty and autograd adds the delta's gradient.
+  virtual at::Tensor forward_add_into(const at::Tensor& x, const at::Tensor& base_out, InputGradSlot& x_grad) {
+    (void)x_grad;
+    return forward_add(x, base_out);
+  }
 };
 
 /// A replacement for the frozen base computation of a linear layer (e.g. NF4 weights).

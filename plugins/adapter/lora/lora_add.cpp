@@ -1,0 +1,122 @@
+#include "lora_add.hpp"
+
+#include <cstdint>
+#include <stdexcept>
+
+#include <ATen/ops/empty_like.h>
+#include <ATen/ops/mm.h>
+#include <ATen/ops/native_dropout.h>
+#include <ATen/ops/native_dropout_backward.h>
+#include <torch/csrc/autograd/custom_function.h>
+
+#if SOCRATES_LORA_CUDA
+#include "dropout_cuda.hpp"
+#endif
+
+namespace lora {
+
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::variable_list;
+
+// How this call dropped x: not at all; as at::dropout on the CPU (a kept noise tensor of 0 and
+// 1/(1-p), the same draws); a kept 1-byte mask (CUDA, dropout_mask = "keep": native_dropout,
+// which at::dropout calls there); or a Philox seed drawn again in backward (CUDA).
+enum class Drop : std::int64_t { none, noise, mask, seed };
+
+struct LoraAddFn : torch::autograd::Function<LoraAddFn> {
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, at::Tensor base_out, const at::Tensor& a,
+                            const at::Tensor& b, LoraAddArgs args, std::int64_t slot) {
+    Drop how = Drop::none;
+    at::Tensor h = x, mask;
+    if (args.dropout > 0.0) {
+#if SOCRATES_LORA_CUDA
+      if (args.redraw && x.is_cuda()) {
+        const PhiloxSeed s = draw_philox_seed(x.device());
+        ctx->saved_data["seed"] = static_cast<std::int64_t>(s.seed);
+        ctx->saved_data["offset"] = static_cast<std::int64_t>(s.offset);
+        h = dropout_philox(x, args.dropout, s);
+        how = Drop::seed;
+      }
+#endif
+      if (how == Drop::none && x.is_cuda()) {
+        std::tie(h, mask) = at::native_dropout(x, args.dropout, /*train=*/true);
+        how = Drop::mask;
+      } else if (how == Drop::none) {
+        mask = at::empty_like(x).bernoulli_(1.0 - args.dropout).div_(1.0 - args.dropout);
+        h = x * mask;
+        how = Drop::noise;
+      }
+    }
+    const at::Tensor u = at::mm(h, a.t());  // [N, r]
+    base_out.addmm_(u, b.t(), /*beta=*/1, /*alpha=*/args.scaling);
+    ctx->mark_dirty({base_out});
+    ctx->save_for_backward({x, a, b, u, mask});
+    ctx->saved_data["how"] = static_cast<std::int64_t>(how);
+    ctx->saved_data["p"] = args.dropout;
+    ctx->saved_data["scaling"] = args.scaling;
+    ctx->saved_data["slot"] = slot;
+    return base_out;
+  }
+
+  static variable_list backward(AutogradContext* ctx, variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const at::Tensor &x = saved[0], &a = saved[1], &b = saved[2], &u = saved[3], &mask = saved[4];
+    const auto how = static_cast<Drop>(ctx->saved_data["how"].toInt());
+    const double p = ctx->saved_data["p"].toDouble(), s = ctx->saved_data["scaling"].toDouble();
+    const at::Tensor& g = grads[0];
+#if SOCRATES_LORA_CUDA
+    PhiloxSeed seed;
+    if (how == Drop::seed)
+      seed = {static_cast<std::uint64_t>(ctx->saved_data["seed"].toInt()),
+              static_cast<std::uint64_t>(ctx->saved_data["offset"].toInt())};
+#endif
+    // The dropout (or its backward: the same mask and scale) applied to t.
+    auto dropped = [&](const at::Tensor& t) -> at::Tensor {
+      switch (how) {
+        case Drop::none: return t;
+        case Drop::noise: return t * mask;
+        case Drop::mask: return at::native_dropout_backward(t, mask, 1.0 / (1.0 - p));
+        case Drop::seed:
+#if SOCRATES_LORA_CUDA
+          return dropout_philox(t, p, seed);
+#endif
+          break;
+      }
+      throw std::logic_error("lora: unknown dropout kind");
+    };
+    // As autograd differentiates addmm(base, u, bᵀ, alpha = s) and linear(dropout(x), a).
+    const at::Tensor gu = at::mm(g, b) * s;
+    at::Tensor da, db;
+    if (ctx->needs_input_grad(3)) db = at::mm(g.t(), u) * s;
+    if (ctx->needs_input_grad(2)) da = at::mm(gu.t(), dropped(x));
+    if (ctx->needs_input_grad(0)) {
+      at::Tensor& sum = reinterpret_cast<socrates::InputGradSlot*>(ctx->saved_data["slot"].toInt())->grad();
+      const at::Tensor t = at::mm(gu, a);  // [N, in]
+#if SOCRATES_LORA_CUDA
+      if (how == Drop::seed && sum.defined()) {
+        dropout_philox_add_(sum, t, p, seed);
+        return {at::Tensor(), g, da, db, at::Tensor(), at::Tensor()};
+      }
+#endif
+      if (sum.defined())
+        sum.add_(dropped(t));
+      else
+        sum = dropped(t).contiguous();
+    }
+    return {at::Tensor(), g, da, db, at::Tensor(), at::Tensor()};
+  }
+};
+
+}  // namespace
+
+at::Tensor lora_add_into(const at::Tensor& x, const at::Tensor& base_out, const at::Tensor& a, const at::Tensor& b,
+                         LoraAddArgs args, socrates::InputGradSlot& slot) {
+  if (x.dim() != 2 || base_out.dim() != 2 || x.size(0) != base_out.size(0) || a.size(1) != x.size(1) ||
+      b.size(0) != base_out.size(1) || !base_out.is_contiguous())
+    throw std::invalid_argument("lora add: x must be [N, in], base_out a contiguous [N, out], A [r, in], B [out, r]");
+  return LoraAddFn::apply(x, base_out, a, b, args, reinterpret_cast<std::int64_t>(&slot));
+}
+
+}  // namespace lora
