@@ -29,15 +29,19 @@ def fit(rows, case, layers, margin=0.05):
         return None
     budget = anchor - margin
     ours = [r for r in rows if r.get("impl") == "socrates" and r.get("peak_gib")]
+    base_sets = next((r.get("sets", []) for r in reversed(ours) if r.get("case") == case), [])
     growth = []
     for r in ours:
         if not r.get("case", "").startswith(case + "-"):
             continue
-        for kv in r.get("sets", []):
-            if kv.startswith("training.checkpoint_layers="):
-                k = int(kv.split("=", 1)[1])
-                if k < layers:
-                    growth.append((r["peak_gib"] - full) / (layers - k))
+        # Only variants that add checkpoint_layers alone to the case's settings: another setting
+        # (dropout_mask = "keep") changes the memory of every layer kept.
+        sets = [kv for kv in r.get("sets", []) if kv not in base_sets]
+        if len(sets) != 1 or not sets[0].startswith("training.checkpoint_layers="):
+            continue
+        k = int(sets[0].split("=", 1)[1])
+        if k < layers:
+            growth.append((r["peak_gib"] - full) / (layers - k))
     per_layer = max(growth, default=0.0)
     if per_layer <= 0:
         return None
@@ -57,6 +61,14 @@ def self_test():
     # A budget below the full-recompute peak keeps no layer; a huge one keeps all.
     assert fit(rows[:3] + [{"impl": "hf", "case": "m-none", "peak_gib": 10.0}], "m-none", 28) == 28
     assert fit(rows[:3] + [{"impl": "hf", "case": "m-none", "peak_gib": 99.0}], "m-none", 28) == 0
+    # A variant that also changes another setting is not a measure of a layer's memory.
+    keep = {"impl": "socrates", "case": "m-none-keep", "peak_gib": 26.0,
+            "sets": ["adapter.dropout_mask=keep", "training.checkpoint_layers=20"]}
+    assert fit(rows + [keep], "m-none", 28) == 16, fit(rows + [keep], "m-none", 28)
+    # Settings common to every run of the case (SETS) do not count as the variant's.
+    common = [dict(r, sets=["adapter.compute=input"] + r.get("sets", [])) if r["impl"] == "socrates" else r
+              for r in rows + [keep]]
+    assert fit(common, "m-none", 28) == 16, fit(common, "m-none", 28)
     fitted = rows + [{"impl": "socrates", "case": "m-none-fit16", "peak_gib": 24.3}]
     assert not fits(fitted, "m-none", "m-none-fit16"), "over the anchor's peak"
     fitted[-1]["peak_gib"] = 23.9
