@@ -1,7 +1,9 @@
 #include "model/linear_group.hpp"
 
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/linear.h>

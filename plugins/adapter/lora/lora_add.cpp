@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <tuple>
 
 #include <ATen/ops/empty_like.h>
 #include <ATen/ops/mm.h>
