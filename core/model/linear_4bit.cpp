@@ -21,17 +21,27 @@ struct Linear4bitFn : torch::autograd::Function<Linear4bitFn> {
     auto* layer = reinterpret_cast<Linear4bit*>(layer_ptr);
     ctx->saved_data["layer"] = layer_ptr;
     ctx->saved_data["dtype"] = static_cast<std::int64_t>(x.scalar_type());
-    return at::linear(x, layer->scratch_weight(x.scalar_type()), layer->bias());
+    const at::Tensor w = layer->forward_weight(x.scalar_type());
+    if (KeepDequantized::active()) ctx->saved_data["weight"] = w;
+    return at::linear(x, w, layer->bias());
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto* layer = reinterpret_cast<Linear4bit*>(ctx->saved_data["layer"].toInt());
     const auto dtype = static_cast<c10::ScalarType>(ctx->saved_data["dtype"].toInt());
-    return {at::Tensor(), at::matmul(grads[0], layer->scratch_weight(dtype))};
+    const auto kept = ctx->saved_data.find("weight");
+    return {at::Tensor(),
+            at::matmul(grads[0], kept != ctx->saved_data.end() ? kept->second.toTensor() : layer->scratch_weight(dtype))};
   }
 };
 
+thread_local bool keep_dequantized = false;
+
 }  // namespace
+
+KeepDequantized::KeepDequantized() : previous_(keep_dequantized) { keep_dequantized = true; }
+KeepDequantized::~KeepDequantized() { keep_dequantized = previous_; }
+bool KeepDequantized::active() { return keep_dequantized; }
 
 at::Tensor DequantBuffer::take(at::IntArrayRef shape, c10::ScalarType dtype, c10::Device device) {
   std::int64_t n = 1;
@@ -51,7 +61,14 @@ Linear4bit::Linear4bit(quant::Nf4Tensor weight, at::Tensor bias, std::shared_ptr
 at::Tensor Linear4bit::scratch_weight(c10::ScalarType dtype) {
   at::Tensor w = buffer_->take(weight_.shape, dtype, weight_.device());
   quant::dequantize_into(weight_, w);
+  ++dequantizations_;
   return w;
+}
+
+at::Tensor Linear4bit::forward_weight(c10::ScalarType dtype) {
+  if (!KeepDequantized::active()) return scratch_weight(dtype);
+  ++dequantizations_;
+  return quant::dequantize(weight_, dtype);
 }
 
 at::Tensor Linear4bit::forward(const at::Tensor& x) {

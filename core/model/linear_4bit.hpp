@@ -21,6 +21,22 @@ class DequantBuffer {
   std::map<c10::ScalarType, at::Tensor> storage_;  // flat, grows to the largest layer
 };
 
+/// While one is alive on this thread, 4-bit layers dequantise each forward's weight into a
+/// tensor of its own, which that forward's backward reuses instead of dequantising again.
+/// The recompute of a checkpointed layer holds one: its backward, which follows at once,
+/// then dequantises nothing, at the cost of one layer's dense weights until it is done.
+class KeepDequantized {
+ public:
+  KeepDequantized();
+  ~KeepDequantized();
+  KeepDequantized(const KeepDequantized&) = delete;
+  KeepDequantized& operator=(const KeepDequantized&) = delete;
+  static bool active();
+
+ private:
+  bool previous_;
+};
+
 class Linear4bit final : public LinearBase {
  public:
   Linear4bit(quant::Nf4Tensor weight, at::Tensor bias, std::shared_ptr<DequantBuffer> buffer);
@@ -33,11 +49,17 @@ class Linear4bit final : public LinearBase {
   const at::Tensor& bias() const { return bias_; }
   /// The weight dequantised into the shared buffer (valid until the next layer uses it).
   at::Tensor scratch_weight(c10::ScalarType dtype);
+  /// The weight for a forward: a dequantised copy of its own under KeepDequantized (for the
+  /// backward to keep), else the scratch weight.
+  at::Tensor forward_weight(c10::ScalarType dtype);
+  /// How many times this layer dequantised its weight (for tests).
+  std::int64_t dequantizations() const { return dequantizations_; }
 
  private:
   quant::Nf4Tensor weight_;
   at::Tensor bias_;
   std::shared_ptr<DequantBuffer> buffer_;
+  std::int64_t dequantizations_ = 0;
 };
 
 }  // namespace socrates

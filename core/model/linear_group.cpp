@@ -44,6 +44,7 @@ at::Tensor base_weight(const Linear& l, c10::ScalarType dtype) {
 // dX of the group: the deltas' sum (the slot), then each base's dY · W added by its GEMM.
 struct LinearGroupBackward final : torch::autograd::Node {
   std::vector<const Linear*> layers;
+  std::vector<at::Tensor> kept;  // 4-bit weights dequantised by the forward (KeepDequantized)
   c10::ScalarType dtype = at::kFloat;
   std::int64_t rows = 0, in = 0;
   GroupSlot slot;
@@ -61,7 +62,7 @@ struct LinearGroupBackward final : torch::autograd::Node {
     }
     for (std::size_t i = 0; i < layers.size(); ++i) {
       if (!grads[i].defined()) continue;
-      const at::Tensor w = base_weight(*layers[i], dtype);
+      const at::Tensor w = kept[i].defined() ? kept[i] : base_weight(*layers[i], dtype);
       if (dx.defined())
         dx.addmm_(grads[i], w);
       else
@@ -86,17 +87,22 @@ std::vector<at::Tensor> linear_group(std::initializer_list<const Linear*> group,
   const at::Tensor x2 = x.dim() == 2 ? x : x.reshape({-1, in});
   auto node = std::shared_ptr<LinearGroupBackward>(new LinearGroupBackward(), torch::autograd::deleteNode);
   node->layers.assign(group.begin(), group.end());
+  node->kept.resize(group.size());
   node->dtype = x2.scalar_type();
   node->rows = x2.size(0);
   node->in = in;
   node->set_next_edges(torch::autograd::collect_next_edges(x2));
   {
     at::NoGradGuard no_grad;
+    const bool keep = KeepDequantized::active();
     for (const Linear* l : group) {
       if (l->in_features() != in)
         throw Error(l->name() + ": input has " + std::to_string(in) + " features, the layer expects " +
                     std::to_string(l->in_features()));
-      out.push_back(at::linear(x2, base_weight(*l, x2.scalar_type()), l->bias()));
+      Linear4bit* q = four_bit(*l);
+      const at::Tensor w = q ? q->forward_weight(x2.scalar_type()) : l->weight();
+      if (q && keep) node->kept[out.size()] = w;
+      out.push_back(at::linear(x2, w, l->bias()));
     }
   }
   for (at::Tensor& y : out) torch::autograd::set_history(y, node);

@@ -6,6 +6,7 @@
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "model/causal_lm.hpp"
+#include "model/linear_4bit.hpp"
 
 namespace socrates {
 
@@ -58,6 +59,7 @@ struct CheckpointFn : torch::autograd::Function<CheckpointFn> {
     at::Tensor y;
     {
       at::AutoGradMode enable(true);
+      KeepDequantized keep;  // this layer's backward follows at once: no second dequantisation
       y = model->layer_forward(index, x, saved[1], saved[2], mask, nullptr);
     }
     set_rng_states(x.device(), now);

@@ -10,6 +10,8 @@
 
 #include "generate/generation.hpp"
 #include "model/causal_lm.hpp"
+#include "model/linear.hpp"
+#include "model/linear_4bit.hpp"
 #include "model/random_init.hpp"
 #include "model/loss.hpp"
 #include "model/rope.hpp"
@@ -222,6 +224,45 @@ TEST(CausalLM, GradientCheckpointingGivesTheSameGradients) {
       EXPECT_TRUE(at::allclose(plain[2 * i], deltas[i]->a.grad(), 1e-5, 1e-7)) << "dropout " << dropout << " a " << i;
       EXPECT_TRUE(at::allclose(plain[2 * i + 1], deltas[i]->b.grad(), 1e-5, 1e-7)) << "dropout " << dropout << " b " << i;
     }
+  }
+}
+
+// A recomputed layer keeps the 4-bit weights its recompute dequantised for its backward, which
+// follows at once: each of its bases dequantises in the forward and the recompute only, as the
+// kept layer does in its forward and backward. The gradients stay those of the plain run.
+TEST(CausalLM, RecomputedFourBitLayersDoNotDequantiseAgainInBackward) {
+  for (const bool fused : {true, false}) {
+    auto m = CausalLM::random(tiny(), c10::kCPU, at::kFloat, 2, quant::QuantOptions{});
+    m->set_fused_kernels(fused);
+    at::manual_seed(0);
+    std::vector<std::shared_ptr<TestDelta>> deltas;
+    std::vector<std::pair<std::string, const Linear4bit*>> bases;
+    for (LinearSite* s : m->linear_sites()) {
+      deltas.push_back(std::make_shared<TestDelta>(s->in_features(), s->out_features(), 0.0));
+      s->set_delta(deltas.back());
+      const auto* q = dynamic_cast<const Linear4bit*>(static_cast<Linear*>(s)->base().get());
+      ASSERT_NE(q, nullptr) << s->name();
+      bases.emplace_back(s->name(), q);
+    }
+    const at::Tensor ids = at::randint(97, {2, 9}, at::kLong);
+    auto grads = [&](bool ckpt) {
+      m->set_gradient_checkpointing(ckpt, 1);  // layer 0 recomputes, layer 1 keeps its activations
+      for (auto& d : deltas) d->a.mutable_grad() = at::Tensor(), d->b.mutable_grad() = at::Tensor();
+      std::vector<std::int64_t> before;
+      for (const auto& [name, q] : bases) before.push_back(q->dequantizations());
+      LossSum l = causal_lm_loss(*m, m->forward(ids), ids);
+      (l.sum / static_cast<double>(l.tokens)).backward();
+      std::vector<at::Tensor> out;
+      for (std::size_t i = 0; i < bases.size(); ++i) {
+        if (ckpt)  // without the kept weights, layer 0's bases would dequantise 3 times
+          EXPECT_EQ(bases[i].second->dequantizations() - before[i], 2) << bases[i].first << (fused ? ", fused" : "");
+        out.push_back(deltas[i]->a.grad().clone());
+      }
+      return out;
+    };
+    const auto plain = grads(false), ckpt = grads(true);
+    for (std::size_t i = 0; i < plain.size(); ++i)
+      EXPECT_TRUE(at::allclose(plain[i], ckpt[i], 1e-5, 1e-7)) << bases[i].first << (fused ? ", fused" : "");
   }
 }
 

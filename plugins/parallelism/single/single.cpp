@@ -27,17 +27,19 @@ class Single final : public socrates::Parallelism {
   void before_backward(bool) override {}
   void after_backward(bool) override {}
 
-  // One host synchronisation per step (the norm that is returned), not one per tensor.
+  // One host synchronisation per step (the norm that is returned), not one per tensor, and
+  // after the scaling is queued: the device does not wait for the host between the two.
   double clip_grad_norm(double max_norm) override {
     std::vector<at::Tensor> grads;
     for (const auto& [name, p] : params_)
       if (p.grad().defined()) grads.push_back(p.grad());
     if (grads.empty()) return 0.0;
     // Per-tensor norms in one multi-tensor kernel; stacked, then summed in double.
-    const double norm = at::stack(at::_foreach_norm(grads, 2)).to(at::kDouble).square().sum().sqrt().item<double>();
-    // As torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when above.
-    if (max_norm > 0 && norm > max_norm) at::_foreach_mul_(grads, max_norm / (norm + 1e-6));
-    return norm;
+    const at::Tensor norm = at::stack(at::_foreach_norm(grads, 2)).to(at::kDouble).square().sum().sqrt();
+    // As torch.nn.utils.clip_grad_norm_: scale by min(1, max_norm / (norm + 1e-6)), computed
+    // on the device (a factor of exactly 1 when the norm is below max_norm).
+    if (max_norm > 0) at::_foreach_mul_(grads, (max_norm / (norm + 1e-6)).clamp_max(1.0).to(at::kFloat));
+    return norm.item<double>();
   }
 
   void after_step() override {}
