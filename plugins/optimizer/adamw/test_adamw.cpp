@@ -29,48 +29,95 @@ TEST(AdamW, FirstStepMatchesHandComputation) {
 }
 
 TEST(AdamW, MatchesReferenceFormulaOverSeveralSteps) {
-  auto opt = make(Table{{"weight_decay", 0.01}, {"betas", Array{0.8, 0.99}}, {"eps", 1e-6}});
-  at::manual_seed(0);
-  at::Tensor p = at::randn({4, 3}).requires_grad_(true);
-  at::Tensor ref = p.detach().clone().to(at::kDouble), m = at::zeros_like(ref), v = at::zeros_like(ref);
-  opt->init({{"w", p}});
-  for (int t = 1; t <= 5; ++t) {
-    at::Tensor g = at::randn({4, 3});
-    p.mutable_grad() = g;
-    const double lr = 1e-2 * t;
-    opt->step(lr);
-    at::Tensor gd = g.to(at::kDouble);
-    ref = ref * (1 - lr * 0.01);
-    m = 0.8 * m + 0.2 * gd;
-    v = 0.99 * v + 0.01 * gd * gd;
-    ref = ref - lr * (m / (1 - std::pow(0.8, t))) / ((v / (1 - std::pow(0.99, t))).sqrt() + 1e-6);
+  for (const bool fused : {true, false}) {
+    auto opt = make(Table{{"weight_decay", 0.01}, {"betas", Array{0.8, 0.99}}, {"eps", 1e-6}, {"fused", fused}});
+    at::manual_seed(0);
+    at::Tensor p = at::randn({4, 3}).requires_grad_(true);
+    at::Tensor ref = p.detach().clone().to(at::kDouble), m = at::zeros_like(ref), v = at::zeros_like(ref);
+    opt->init({{"w", p}});
+    for (int t = 1; t <= 5; ++t) {
+      at::Tensor g = at::randn({4, 3});
+      p.mutable_grad() = g;
+      const double lr = 1e-2 * t;
+      opt->step(lr);
+      at::Tensor gd = g.to(at::kDouble);
+      ref = ref * (1 - lr * 0.01);
+      m = 0.8 * m + 0.2 * gd;
+      v = 0.99 * v + 0.01 * gd * gd;
+      ref = ref - lr * (m / (1 - std::pow(0.8, t))) / ((v / (1 - std::pow(0.99, t))).sqrt() + 1e-6);
+    }
+    EXPECT_TRUE(at::allclose(p.detach().to(at::kDouble), ref, 1e-5, 1e-6)) << "fused " << fused;
   }
-  EXPECT_TRUE(at::allclose(p.detach().to(at::kDouble), ref, 1e-5, 1e-6));
+}
+
+// Each parameter to its path: float32 ones to the fused kernel, a bfloat16 one (updated through
+// a float32 copy) to the multi-tensor path; both paths agree to rounding, step by step.
+static void expect_paths_agree(c10::Device device) {
+  at::manual_seed(2);
+  const auto opts = at::TensorOptions().device(device);
+  const std::vector<at::Tensor> init{at::randn({6, 4}, opts), at::randn({3}, opts),
+                                     at::randn({5}, opts).to(at::kBFloat16)};
+  std::vector<std::vector<at::Tensor>> params(2);
+  std::vector<std::shared_ptr<Optimizer>> opt;
+  for (int k = 0; k < 2; ++k) {
+    std::vector<NamedTensor> named;
+    for (std::size_t i = 0; i < init.size(); ++i) {
+      params[k].push_back(init[i].clone().requires_grad_(true));
+      named.emplace_back("p" + std::to_string(i), params[k].back());
+    }
+    opt.push_back(make(Table{{"fused", k == 0}, {"weight_decay", 0.05}}));
+    opt.back()->init(named);
+  }
+  for (int t = 1; t <= 5; ++t) {
+    for (std::size_t i = 0; i < init.size(); ++i) {
+      const at::Tensor g = at::randn(init[i].sizes(), opts).to(init[i].scalar_type());
+      for (int k = 0; k < 2; ++k) params[k][i].mutable_grad() = g.clone();
+    }
+    for (auto& o : opt) o->step(1e-2 * t);
+    for (std::size_t i = 0; i < init.size(); ++i) {
+      const double tol = init[i].scalar_type() == at::kBFloat16 ? 1e-2 : 1e-6;
+      EXPECT_TRUE(at::allclose(params[0][i].to(at::kFloat), params[1][i].to(at::kFloat), tol, tol))
+          << "p" << i << " step " << t << " on " << device;
+      EXPECT_FALSE(at::equal(params[0][i], init[i])) << "p" << i << " moved";
+    }
+  }
+  const StateDict a = opt[0]->state(), b = opt[1]->state();
+  EXPECT_EQ(a.meta, b.meta);
+  for (const auto& [k, t] : a.tensors) EXPECT_TRUE(at::allclose(t, b.tensors.at(k), 1e-6, 1e-6)) << k;
+}
+
+TEST(AdamW, FusedAndMultiTensorPathsAgree) { expect_paths_agree(c10::kCPU); }
+
+TEST(AdamWCuda, FusedAndMultiTensorPathsAgree) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  expect_paths_agree(c10::Device(c10::kCUDA, 0));
 }
 
 TEST(AdamW, SaveAndRestoreContinuesExactly) {
-  at::manual_seed(1);
-  at::Tensor init = at::randn({5});
-  std::vector<at::Tensor> grads;
-  for (int i = 0; i < 4; ++i) grads.push_back(at::randn({5}));
+  for (const bool fused : {true, false}) {
+    at::manual_seed(1);
+    at::Tensor init = at::randn({5});
+    std::vector<at::Tensor> grads;
+    for (int i = 0; i < 4; ++i) grads.push_back(at::randn({5}));
 
-  auto a = make();
-  at::Tensor pa = init.clone().requires_grad_(true);
-  a->init({{"x", pa}});
-  for (auto& g : grads) pa.mutable_grad() = g, a->step(1e-2);
+    auto a = make(Table{{"fused", fused}});
+    at::Tensor pa = init.clone().requires_grad_(true);
+    a->init({{"x", pa}});
+    for (auto& g : grads) pa.mutable_grad() = g, a->step(1e-2);
 
-  auto b = make();
-  at::Tensor pb = init.clone().requires_grad_(true);
-  b->init({{"x", pb}});
-  for (int i = 0; i < 2; ++i) pb.mutable_grad() = grads[i], b->step(1e-2);
-  StateDict saved = b->state();
-  for (auto& [k, t] : saved.tensors) t = t.clone();
-  auto c = make();
-  at::Tensor pc = pb.detach().clone().requires_grad_(true);
-  c->init({{"x", pc}});
-  c->load_state(saved);
-  for (int i = 2; i < 4; ++i) pc.mutable_grad() = grads[i], c->step(1e-2);
-  EXPECT_TRUE(at::equal(pa, pc));
+    auto b = make(Table{{"fused", fused}});
+    at::Tensor pb = init.clone().requires_grad_(true);
+    b->init({{"x", pb}});
+    for (int i = 0; i < 2; ++i) pb.mutable_grad() = grads[i], b->step(1e-2);
+    StateDict saved = b->state();
+    for (auto& [k, t] : saved.tensors) t = t.clone();
+    auto c = make(Table{{"fused", fused}});
+    at::Tensor pc = pb.detach().clone().requires_grad_(true);
+    c->init({{"x", pc}});
+    c->load_state(saved);
+    for (int i = 2; i < 4; ++i) pc.mutable_grad() = grads[i], c->step(1e-2);
+    EXPECT_TRUE(at::equal(pa, pc)) << "fused " << fused;
+  }
 }
 
 TEST(AdamW, SkipsParametersWithoutGradient) {
