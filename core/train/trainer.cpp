@@ -129,16 +129,35 @@ void Trainer::check_ranks_agree() {
   host_logger()->debug("ranks agree on the experiment and the data ({} ranks)", world);
 }
 
-double Trainer::train_step(std::int64_t step) {
-  const double lr = sched_.at(step);
+std::vector<MicroBatch> Trainer::step_batches(std::int64_t step) {
+  if (step == prefetched_step_) {
+    prefetched_step_ = -1;
+    return std::move(prefetched_);
+  }
   std::vector<MicroBatch> batches;
-  double local_units = 0;
   for (const auto& mb : plan_.steps[static_cast<std::size_t>(step)]) {
     batches.push_back(collate(*train_set_, mb, pad_id_));
-    progress_->add_tokens(batches.back().tokens);
+    if (cfg_.run.device.is_cuda()) {  // staged now rather than in the forward (to_device_async)
+      batches.back().input_ids = batches.back().input_ids.pin_memory();
+      batches.back().labels = batches.back().labels.pin_memory();
+    }
   }
+  return batches;
+}
+
+void Trainer::prefetch(std::int64_t step) {
+  if (step >= static_cast<std::int64_t>(plan_.steps.size())) return;
+  prefetched_ = step_batches(step);
+  prefetched_step_ = step;
+}
+
+double Trainer::train_step(std::int64_t step) {
+  const double lr = sched_.at(step);
+  const std::vector<MicroBatch> batches = step_batches(step);
+  double local_units = 0;
   std::vector<TokenBatch> tb;
   for (const MicroBatch& b : batches) {
+    progress_->add_tokens(b.tokens);
     tb.push_back(TokenBatch{b.input_ids, b.labels, b.loss_tokens, {}});
     local_units += objective_->units(tb.back());
   }
@@ -150,6 +169,7 @@ double Trainer::train_step(std::int64_t step) {
   at::Tensor loss_sum = forward_backward(tb, global_units, step).to(at::kDouble);
   par_->all_reduce_sum(loss_sum);
   PendingScalar pending_loss(loss_sum);  // reaches the host during the norm's own sync
+  prefetch(step + 1);  // host work done while the device still runs the backward, not after the sync
   const double grad_norm = par_->clip_grad_norm(cfg_.training.max_grad_norm);
   if (!std::isfinite(grad_norm)) diverged(step + 1, fmt::format("the gradient norm is {}", grad_norm));  // before the update
   optimizer_->step(lr);

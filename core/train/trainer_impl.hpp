@@ -49,6 +49,11 @@ class Trainer {
   // Micro-batch m of this rank is micro-batch m * world + rank of the global batch; its
   // dropout masks are seeded by (seed, step, that index), whatever the number of ranks.
   at::Tensor forward_backward(const std::vector<TokenBatch>& batches, double global_units, std::int64_t step);
+  // This rank's micro-batches of a step, collated (pinned when the device is a GPU): the
+  // prefetched ones when `step` was prefetched, else collated now.
+  std::vector<MicroBatch> step_batches(std::int64_t step);
+  // Collates the next step's micro-batches while the device still runs this step's backward.
+  void prefetch(std::int64_t step);
   // Every rank must train the same experiment on the same data: compares fingerprints.
   void check_ranks_agree();
 
@@ -68,6 +73,8 @@ class Trainer {
   std::optional<TokenizedSet> train_set_, val_set_;
   BatchPlan plan_;
   std::int32_t pad_id_ = 0;
+  std::int64_t prefetched_step_ = -1;
+  std::vector<MicroBatch> prefetched_;
   // Destroyed in reverse: the model (holding the adapter's deltas) goes before the adapter.
   std::shared_ptr<Parallelism> par_;
   std::shared_ptr<Optimizer> optimizer_;
