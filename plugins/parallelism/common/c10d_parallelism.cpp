@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include <ATen/core/grad_mode.h>
+#include <ATen/ops/_foreach_mul.h>
 #include <ATen/ops/_foreach_norm.h>
 #include <ATen/ops/stack.h>
 #include <ATen/ops/zeros.h>
@@ -58,13 +59,16 @@ double C10dParallelism::clip_owned(double max_norm, const std::vector<NamedTenso
   at::Tensor sq = owned.empty() ? at::zeros({1}, at::TensorOptions().dtype(at::kDouble).device(opts_.device))
                                 : at::stack(at::_foreach_norm(owned, 2)).to(at::kDouble).square().sum().view({1});
   comm().all_reduce_sum(sq, "gradient norm");
-  const double norm = std::sqrt(sq.item<double>());
-  if (max_norm > 0 && norm > max_norm) {
-    const double coef = max_norm / (norm + 1e-6);
+  const at::Tensor norm = sq.sqrt().reshape({});
+  // min(1, max_norm / (norm + 1e-6)) on the device, queued before the norm is read: one
+  // multi-tensor kernel, and the device does not wait for the host in between.
+  if (max_norm > 0) {
+    std::vector<at::Tensor> grads;
     for (const auto& [name, p] : scaled)
-      if (p.grad().defined()) p.mutable_grad().mul_(coef);
+      if (p.grad().defined()) grads.push_back(p.grad());
+    if (!grads.empty()) at::_foreach_mul_(grads, (max_norm / (norm + 1e-6)).clamp_max(1.0).to(at::kFloat));
   }
-  return norm;
+  return norm.item<double>();
 }
 
 }  // namespace socrates::dist

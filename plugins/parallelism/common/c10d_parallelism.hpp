@@ -36,8 +36,8 @@ class C10dParallelism : public Parallelism {
   /// without any other rank).
   Comm& comm();
   /// Global L2 norm of the gradients: each rank sums the squares of the tensors it owns
-  /// (owner_), one scalar all-reduce adds them. Scales `scaled` by max_norm / (norm + 1e-6)
-  /// when the norm is above max_norm > 0 (torch.nn.utils.clip_grad_norm_).
+  /// (owner_), one scalar all-reduce adds them. Scales `scaled` by min(1, max_norm / (norm +
+  /// 1e-6)) when max_norm > 0, on the device (torch.nn.utils.clip_grad_norm_).
   double clip_owned(double max_norm, const std::vector<NamedTensor>& scaled);
 
   std::shared_ptr<spdlog::logger> logger_;
