@@ -37,7 +37,8 @@ class Single final : public socrates::Parallelism {
     // Per-tensor norms in one multi-tensor kernel; stacked, then summed in double.
     const at::Tensor norm = at::stack(at::_foreach_norm(grads, 2)).to(at::kDouble).square().sum().sqrt();
     // As torch.nn.utils.clip_grad_norm_: scale by min(1, max_norm / (norm + 1e-6)), computed
-    // on the device (a factor of exactly 1 when the norm is below max_norm).
+    // on the device (exactly 1 when norm + 1e-6 <= max_norm). A non-finite norm spoils the
+    // gradients, not the parameters: the trainer stops before the update.
     if (max_norm > 0) at::_foreach_mul_(grads, (max_norm / (norm + 1e-6)).clamp_max(1.0).to(at::kFloat));
     return norm.item<double>();
   }
