@@ -106,6 +106,18 @@ for s in $shapes; do
     name=$s-$q
     [ "${CKPT:-on}" = off ] && name=$name-nockpt
     name=$name${TAG:-}
+    if [ "${ANCHOR:-on}" != off ]; then
+      # The anchor first, so that a call cut at its time limit still has it: same shape, LoRA
+      # settings, optimizer and micro-batch, 16 x 256 fixed tokens. Its JSON line gets the
+      # case's name, so that table.py and fit_ckpt.py pair it with ours.
+      python3 "$root/bench/train/hf_peft_train.py" --config "$cfg" --quant "$q" --optim "$optim" \
+        --steps 8 --warmup 3 "${hf_args[@]}" 2> "$out/hf-$name.log" \
+        | python3 -c 'import json,sys; [print(json.dumps({**json.loads(l), "case": sys.argv[1]})) for l in sys.stdin if l.strip()]' "$name" \
+        >> "$jsonl"
+      [ "${PIPESTATUS[0]}" = 0 ] \
+        || echo "{\"impl\": \"hf+peft\", \"case\": \"$name\", \"error\": \"failed, see hf-$name.log\"}" >> "$jsonl"
+      tail -2 "$jsonl"
+    fi
     ours "$name" "$cfg" "$q" "$optim"
     for v in ${VARIANTS:-}; do
       extra=()
@@ -113,20 +125,10 @@ for s in $shapes; do
       for kv in "${kvs[@]}"; do extra+=(--set "$kv"); done
       ours "$name-${v%%:*}" "$cfg" "$q" "$optim" "${extra[@]}"
     done
-    [ "${ANCHOR:-on}" = off ] && continue
-    # The anchor, same shape, LoRA settings, optimizer and micro-batch, 16 x 256 fixed tokens.
-    # Its JSON line gets the case's name, so that table.py and fit_ckpt.py pair it with ours.
-    python3 "$root/bench/train/hf_peft_train.py" --config "$cfg" --quant "$q" --optim "$optim" \
-      --steps 8 --warmup 3 "${hf_args[@]}" 2> "$out/hf-$name.log" \
-      | python3 -c 'import json,sys; [print(json.dumps({**json.loads(l), "case": sys.argv[1]})) for l in sys.stdin if l.strip()]' "$name" \
-      >> "$jsonl"
-    [ "${PIPESTATUS[0]}" = 0 ] \
-      || echo "{\"impl\": \"hf+peft\", \"case\": \"$name\", \"error\": \"failed, see hf-$name.log\"}" >> "$jsonl"
-    tail -2 "$jsonl"
     # FIT=1: one more run of ours recomputing the fewest layers that keep its peak under the
     # anchor's, from the peaks of this case and its checkpoint_layers variants (fit_ckpt.py);
     # one layer more if that run still went over.
-    if [ "${FIT:-0}" = 1 ]; then
+    if [ "${FIT:-0}" = 1 ] && [ "${ANCHOR:-on}" != off ]; then
       layers=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["num_hidden_layers"])' "$cfg")
       for try in 1 2; do
         n=$(python3 "$root/bench/train/fit_ckpt.py" "$jsonl" "$name" "$layers") || break
