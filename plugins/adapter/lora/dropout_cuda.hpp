@@ -18,8 +18,9 @@ struct PhiloxSeed {
 /// checkpointing's saved generator state replay it).
 PhiloxSeed draw_philox_seed(c10::Device device);
 
-/// x * keep / (1 - p) with keep[i] = (u_i < 1 - p), u_i a function of (s, i) alone: the same s
-/// on a tensor of the same size gives the same mask. x on CUDA, float32/bfloat16/float16.
+/// x * keep / (1 - p) with keep[i] a function of (s, i) alone, true with probability
+/// round(65536 (1 - p)) / 65536 (philox_dropout.cuh): the same s on a tensor of the same size
+/// gives the same mask. x on CUDA, float32/bfloat16/float16.
 at::Tensor dropout_philox(const at::Tensor& x, double p, PhiloxSeed s);
 
 /// acc += dropout_philox(x, p, s) in one pass, rounded as at::add of the dropped tensor; acc

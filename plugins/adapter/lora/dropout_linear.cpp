@@ -8,6 +8,7 @@
 #include <ATen/ops/native_dropout_backward.h>
 #include <torch/csrc/autograd/custom_function.h>
 
+#include "seed_dropout.hpp"
 #if SOCRATES_LORA_CUDA
 #include "dropout_cuda.hpp"
 #endif
@@ -44,26 +45,21 @@ struct MaskDropoutLinearFn : torch::autograd::Function<MaskDropoutLinearFn> {
 #if SOCRATES_LORA_CUDA
 // CUDA: the mask is drawn again in backward from the forward's Philox seed and offset.
 struct SeedDropoutLinearFn : torch::autograd::Function<SeedDropoutLinearFn> {
-  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& a, double p) {
-    const PhiloxSeed s = draw_philox_seed(x.device());
+  static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& a, double p, bool fused) {
+    const SeedDropout d = SeedDropout::draw(x, p, fused);
+    d.save(ctx);
     ctx->save_for_backward({x, a});
-    ctx->saved_data["p"] = p;
-    ctx->saved_data["seed"] = static_cast<std::int64_t>(s.seed);
-    ctx->saved_data["offset"] = static_cast<std::int64_t>(s.offset);
-    return at::linear(dropout_philox(x, p, s), a);
+    return d.a_product(x, a);
   }
 
   static variable_list backward(AutogradContext* ctx, variable_list grads) {
     auto saved = ctx->get_saved_variables();
     const at::Tensor &x = saved[0], &a = saved[1];
-    const double p = ctx->saved_data["p"].toDouble();
-    const PhiloxSeed s{static_cast<std::uint64_t>(ctx->saved_data["seed"].toInt()),
-                       static_cast<std::uint64_t>(ctx->saved_data["offset"].toInt())};
-    const at::Tensor& g = grads[0];
+    const SeedDropout d = SeedDropout::saved(ctx);
     at::Tensor dx, da;
-    if (ctx->needs_input_grad(1)) da = g.t().mm(dropout_philox(x, p, s));
-    if (ctx->needs_input_grad(0)) dx = dropout_philox(g.mm(a), p, s);
-    return {dx, da, at::Tensor()};
+    if (ctx->needs_input_grad(1)) da = d.a_grad(grads[0], x);
+    if (ctx->needs_input_grad(0)) d.x_grad_into(dx, grads[0], a);
+    return {dx, da, at::Tensor(), at::Tensor()};
   }
 };
 #endif
@@ -76,10 +72,11 @@ void check(const at::Tensor& x, const at::Tensor& a, double p) {
 
 }  // namespace
 
-at::Tensor dropout_linear(const at::Tensor& x, const at::Tensor& a, double p, [[maybe_unused]] bool redraw) {
+at::Tensor dropout_linear(const at::Tensor& x, const at::Tensor& a, double p, [[maybe_unused]] bool redraw,
+                          [[maybe_unused]] bool fused) {
   check(x, a, p);
 #if SOCRATES_LORA_CUDA
-  if (redraw && x.is_cuda()) return SeedDropoutLinearFn::apply(x, a, p);
+  if (redraw && x.is_cuda()) return SeedDropoutLinearFn::apply(x, a, p, fused);
 #endif
   return MaskDropoutLinearFn::apply(x, a, p);
 }

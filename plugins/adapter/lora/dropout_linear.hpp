@@ -12,8 +12,9 @@ namespace lora {
 
 /// linear(dropout(x, p), a) with dropout in training mode (0 < p < 1), x [N, in], a [r, in];
 /// the gradients are those of the unfused ops with the same mask. `redraw`: on CUDA, keep no
-/// mask and draw it again in backward (else native_dropout's mask is kept, as on the CPU).
-at::Tensor dropout_linear(const at::Tensor& x, const at::Tensor& a, double p, bool redraw = true);
+/// mask and draw it again in backward (else native_dropout's mask is kept, as on the CPU);
+/// `fused`: then with the dropout inside the GEMMs where they take x (seed_dropout.hpp).
+at::Tensor dropout_linear(const at::Tensor& x, const at::Tensor& a, double p, bool redraw = true, bool fused = true);
 
 /// Dropout in training mode with the mask dropout_linear (with the same `redraw`) draws from the
 /// same generator state: on CUDA with redraw the seed-drawn mask, else at::native_dropout's.

@@ -55,7 +55,7 @@ void LoraAdapter::attach(socrates::ModelView& model) {
     at::Tensor a = kaiming_uniform_a(opts_.r, s->in_features(), gen).to(topt).requires_grad_(true);
     at::Tensor b = at::zeros({s->out_features(), opts_.r}, topt).requires_grad_(true);
     auto delta = std::make_shared<LoraDelta>(a, b, scaling, opts_.dropout, opts_.compute_in_input_dtype,
-                                             opts_.redraw_dropout_mask, casts);
+                                             opts_.redraw_dropout_mask, opts_.fused_dropout, casts);
     delta->set_training(training_);
     s->set_delta(delta);
     sites_.push_back({s, a, b, delta});

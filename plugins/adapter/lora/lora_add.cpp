@@ -10,9 +10,7 @@
 #include <ATen/ops/native_dropout_backward.h>
 #include <torch/csrc/autograd/custom_function.h>
 
-#if SOCRATES_LORA_CUDA
-#include "dropout_cuda.hpp"
-#endif
+#include "seed_dropout.hpp"
 
 namespace lora {
 
@@ -30,14 +28,13 @@ struct LoraAddFn : torch::autograd::Function<LoraAddFn> {
   static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, at::Tensor base_out, const at::Tensor& a,
                             const at::Tensor& b, LoraAddArgs args, std::int64_t slot) {
     Drop how = Drop::none;
-    at::Tensor h = x, mask;
+    at::Tensor h = x, mask, u;
     if (args.dropout > 0.0) {
 #if SOCRATES_LORA_CUDA
       if (args.redraw && x.is_cuda()) {
-        const PhiloxSeed s = draw_philox_seed(x.device());
-        ctx->saved_data["seed"] = static_cast<std::int64_t>(s.seed);
-        ctx->saved_data["offset"] = static_cast<std::int64_t>(s.offset);
-        h = dropout_philox(x, args.dropout, s);
+        const SeedDropout d = SeedDropout::draw(x, args.dropout, args.fused);
+        d.save(ctx);
+        u = d.a_product(x, a);
         how = Drop::seed;
       }
 #endif
@@ -50,7 +47,7 @@ struct LoraAddFn : torch::autograd::Function<LoraAddFn> {
         how = Drop::noise;
       }
     }
-    const at::Tensor u = at::mm(h, a.t());  // [N, r]
+    if (!u.defined()) u = at::mm(h, a.t());  // [N, r]
     base_out.addmm_(u, b.t(), /*beta=*/1, /*alpha=*/args.scaling);
     ctx->mark_dirty({base_out});
     ctx->save_for_backward({x, a, b, u, mask});
@@ -67,40 +64,33 @@ struct LoraAddFn : torch::autograd::Function<LoraAddFn> {
     const auto how = static_cast<Drop>(ctx->saved_data["how"].toInt());
     const double p = ctx->saved_data["p"].toDouble(), s = ctx->saved_data["scaling"].toDouble();
     const at::Tensor& g = grads[0];
-#if SOCRATES_LORA_CUDA
-    PhiloxSeed seed;
-    if (how == Drop::seed)
-      seed = {static_cast<std::uint64_t>(ctx->saved_data["seed"].toInt()),
-              static_cast<std::uint64_t>(ctx->saved_data["offset"].toInt())};
-#endif
-    // The dropout (or its backward: the same mask and scale) applied to t.
+    // The dropout (or its backward: the same mask and scale) applied to t, kept masks only.
     auto dropped = [&](const at::Tensor& t) -> at::Tensor {
       switch (how) {
         case Drop::none: return t;
         case Drop::noise: return t * mask;
         case Drop::mask: return at::native_dropout_backward(t, mask, 1.0 / (1.0 - p));
-        case Drop::seed:
-#if SOCRATES_LORA_CUDA
-          return dropout_philox(t, p, seed);
-#endif
-          break;
+        case Drop::seed: break;
       }
-      throw std::logic_error("lora: unknown dropout kind");
+      throw std::logic_error("lora: a seed-drawn dropout has no kept mask");
     };
     // As autograd differentiates addmm(base, u, bᵀ, alpha = s) and linear(dropout(x), a).
     const at::Tensor gu = at::mm(g, b) * s;
     at::Tensor da, db;
     if (ctx->needs_input_grad(3)) db = at::mm(g.t(), u) * s;
+#if SOCRATES_LORA_CUDA
+    if (how == Drop::seed) {
+      const SeedDropout d = SeedDropout::saved(ctx);
+      if (ctx->needs_input_grad(2)) da = d.a_grad(gu, x);
+      if (ctx->needs_input_grad(0))
+        d.x_grad_into(reinterpret_cast<socrates::InputGradSlot*>(ctx->saved_data["slot"].toInt())->grad(), gu, a);
+      return {at::Tensor(), g, da, db, at::Tensor(), at::Tensor()};
+    }
+#endif
     if (ctx->needs_input_grad(2)) da = at::mm(gu.t(), dropped(x));
     if (ctx->needs_input_grad(0)) {
       at::Tensor& sum = reinterpret_cast<socrates::InputGradSlot*>(ctx->saved_data["slot"].toInt())->grad();
       const at::Tensor t = at::mm(gu, a);  // [N, in]
-#if SOCRATES_LORA_CUDA
-      if (how == Drop::seed && sum.defined()) {
-        dropout_philox_add_(sum, t, p, seed);
-        return {at::Tensor(), g, da, db, at::Tensor(), at::Tensor()};
-      }
-#endif
       if (sum.defined())
         sum.add_(dropped(t));
       else

@@ -17,7 +17,7 @@
 namespace lora {
 
 LoraDelta::LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype,
-                     bool redraw_mask, std::shared_ptr<CastGroup> casts)
+                     bool redraw_mask, bool fused_dropout, std::shared_ptr<CastGroup> casts)
     : a_(std::move(a)),
       b_(std::move(b)),
       casts_(casts ? std::move(casts) : std::make_shared<CastGroup>()),
@@ -26,7 +26,8 @@ LoraDelta::LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout,
       scaling_(scaling),
       dropout_(dropout),
       in_input_dtype_(in_input_dtype),
-      redraw_mask_(redraw_mask) {}
+      redraw_mask_(redraw_mask),
+      fused_dropout_(fused_dropout) {}
 
 // In the input's dtype, one cached copy per step instead of a cast per call (forward and
 // recompute) and one per backward, made for the whole adapter at once.
@@ -51,7 +52,8 @@ at::Tensor LoraDelta::dropped(const at::Tensor& x, at::ScalarType dt) const {
 // at::dropout.
 at::Tensor LoraDelta::a_product(const at::Tensor& x, at::ScalarType dt) {
   if (training_ && dropout_ > 0.0 && x.is_cuda()) {
-    const at::Tensor u = dropout_linear(as(x, dt).reshape({-1, x.size(-1)}), a_in(dt), dropout_, redraw_mask_);
+    const at::Tensor u = dropout_linear(as(x, dt).reshape({-1, x.size(-1)}), a_in(dt), dropout_, redraw_mask_,
+                                        fused_dropout_);
     std::vector<std::int64_t> shape = x.sizes().vec();
     shape.back() = u.size(-1);
     return u.view(shape);
@@ -85,7 +87,8 @@ at::Tensor LoraDelta::forward_add_into(const at::Tensor& x, const at::Tensor& ba
   if (!at::GradMode::is_enabled() || x.scalar_type() != dt || base_out.scalar_type() != dt || x.dim() != 2 ||
       base_out.dim() != 2 || !base_out.is_contiguous())
     return forward_add(x, base_out);
-  return lora_add_into(x, base_out, a_in(dt), b_in(dt), {scaling_, training_ ? dropout_ : 0.0, redraw_mask_}, x_grad);
+  return lora_add_into(x, base_out, a_in(dt), b_in(dt), {scaling_, training_ ? dropout_ : 0.0, redraw_mask_, fused_dropout_},
+                       x_grad);
 }
 
 at::Tensor LoraDelta::delta_weight() const {

@@ -17,11 +17,12 @@ class LoraDelta final : public socrates::LinearDelta {
  public:
   /// a: [r, in], b: [out, r], both trainable; `dropout` in [0, 1). `in_input_dtype`: compute
   /// with A and B cast to x's dtype (as under autocast) instead of x cast to theirs.
-  /// `redraw_mask`: on CUDA, dropout keeps nothing for backward (dropout_linear). `casts`: the
+  /// `redraw_mask`: on CUDA, dropout keeps nothing for backward (dropout_linear); `fused_dropout`:
+  /// then the dropout runs inside the A product's GEMMs (seed_dropout.hpp). `casts`: the
   /// group A and B join for those casts (one per adapter, so that all are cast together); null:
   /// a group of their own.
   LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype = false,
-            bool redraw_mask = true, std::shared_ptr<CastGroup> casts = nullptr);
+            bool redraw_mask = true, bool fused_dropout = true, std::shared_ptr<CastGroup> casts = nullptr);
 
   at::Tensor forward(const at::Tensor& x) override;
   /// base_out + delta(x), the B product and the scaling fused into one addmm when the
@@ -46,6 +47,7 @@ class LoraDelta final : public socrates::LinearDelta {
   double dropout_;
   bool in_input_dtype_;
   bool redraw_mask_;
+  bool fused_dropout_;
   bool training_ = false;
 
   /// The compute dtype for input x, and dropout(x) in it.

@@ -63,6 +63,7 @@ LoraOptions LoraOptions::from(const socrates::ConfigSection& cfg) {
     throw cfg.error("dropout_mask", "must be \"redraw\" or \"keep\", got \"" + mask + "\"");
   }
   o.redraw_dropout_mask = mask == "redraw";
+  o.fused_dropout = cfg.get<bool>("fused_dropout");
   o.base_model = cfg.get<std::string>("base_model");
   return o;
 }

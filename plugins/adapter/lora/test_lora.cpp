@@ -15,6 +15,7 @@
 #include "dropout_linear.hpp"
 #if SOCRATES_LORA_CUDA
 #include "dropout_cuda.hpp"
+#include "dropout_gemm.hpp"
 #endif
 #include "fixtures.hpp"
 #include "model/causal_lm.hpp"
@@ -73,10 +74,16 @@ struct Adapted {
 
 // A two-layer model on `device` with LoRA r 4 in training mode, computing in the input's dtype,
 // with random lora_B.
-Adapted training_adapted(c10::Device device, at::ScalarType dtype, double dropout, const char* dropout_mask = "redraw") {
+Adapted training_adapted(c10::Device device, at::ScalarType dtype, double dropout, const char* dropout_mask = "redraw",
+                         bool fused_dropout = true) {
   Adapted a;
   a.model = tiny_model(2, 1, device, dtype);
-  a.adapter = make_lora({{"r", 4}, {"alpha", 8}, {"dropout", dropout}, {"compute", "input"}, {"dropout_mask", dropout_mask}});
+  a.adapter = make_lora({{"r", 4},
+                         {"alpha", 8},
+                         {"dropout", dropout},
+                         {"compute", "input"},
+                         {"dropout_mask", dropout_mask},
+                         {"fused_dropout", fused_dropout}});
   a.adapter->attach(*a.model);
   a.adapter->set_training(true);
   randomize_b(*a.adapter, 6);
@@ -114,6 +121,7 @@ TEST(LoraOptions, DefaultsAreDocumented) {
       {"dtype", R"("float32")"},
       {"compute", R"("adapter")"},
       {"dropout_mask", R"("redraw")"},
+      {"fused_dropout", "true"},
       {"base_model", R"("")"}};
   const auto& opts = lora_library()->info().options;
   ASSERT_EQ(opts.size(), want.size());
@@ -377,8 +385,10 @@ TEST(LoraGpu, ComputeInInputDtypeFusesTheAddAndKeepsFloat32Gradients) {
 }
 
 // dropout_linear against the unfused ops under the same seed: on the CPU native_dropout, then
-// linear; on CUDA x times the mask training_dropout draws (from ones), then linear.
-void check_dropout_linear(c10::Device device, at::ScalarType dtype, bool redraw = true) {
+// linear; on CUDA x times the mask training_dropout draws (from ones), then linear. Bit-equal
+// but for A's gradient, whose sum runs in another order; with `fused` (bfloat16 on CUDA: the
+// dropout inside the GEMMs) all three agree up to that order.
+void check_dropout_linear(c10::Device device, at::ScalarType dtype, bool redraw = true, bool fused = false) {
   const double p = 0.3;
   at::manual_seed(11);
   const at::Tensor x0 = at::randn({37, 24}).to(device, dtype), a0 = at::randn({4, 24}).to(device, dtype);
@@ -392,19 +402,25 @@ void check_dropout_linear(c10::Device device, at::ScalarType dtype, bool redraw 
                            : std::get<0>(at::native_dropout(xr, p, true));
   const at::Tensor want = at::linear(h, ar);
   at::manual_seed(5);
-  const at::Tensor got = lora::dropout_linear(xf, af, p, redraw);
+  const at::Tensor got = lora::dropout_linear(xf, af, p, redraw, fused);
   want.backward(g);
   got.backward(g);
-  EXPECT_TRUE(at::equal(got, want)) << "forward";
-  EXPECT_TRUE(at::equal(xf.grad(), xr.grad())) << "d x, max |diff| " << (xf.grad() - xr.grad()).abs().max().item<double>();
   const double tol = dtype == at::kFloat ? 1e-6 : 1.0 / 128;
+  if (fused) {
+    EXPECT_LE(rel_error(got.to(at::kFloat), want.to(at::kFloat)), tol) << "forward";
+    EXPECT_LE(rel_error(xf.grad().to(at::kFloat), xr.grad().to(at::kFloat)), tol) << "d x";
+    EXPECT_TRUE(at::equal(xf.grad() == 0, xr.grad() == 0)) << "the same values dropped";
+  } else {
+    EXPECT_TRUE(at::equal(got, want)) << "forward";
+    EXPECT_TRUE(at::equal(xf.grad(), xr.grad())) << "d x, max |diff| " << (xf.grad() - xr.grad()).abs().max().item<double>();
+  }
   EXPECT_LE(rel_error(af.grad().to(at::kFloat), ar.grad().to(at::kFloat)), tol) << "d A";
   EXPECT_GT((xf.grad() == 0).sum().item<std::int64_t>(), 0) << "dropped values get no gradient";
   // Without grad mode (gradient checkpointing's first pass) the same seed gives the same output.
   {
     at::NoGradGuard no_grad;
     at::manual_seed(5);
-    EXPECT_TRUE(at::equal(lora::dropout_linear(x0, a0, p, redraw), got.detach())) << "no-grad pass";
+    EXPECT_TRUE(at::equal(lora::dropout_linear(x0, a0, p, redraw, fused), got.detach())) << "no-grad pass";
   }
 }
 
@@ -468,6 +484,109 @@ TEST(LoraGpu, DropoutAddIsTheAddOfTheDroppedTensor) {
 #endif
 }
 
+#if SOCRATES_LORA_CUDA
+// The fused dropout GEMMs against the float64 products of the separate dropout kernel's output
+// under one seed, on shapes with partial tiles (rows past 64 k, columns not a multiple of 64,
+// ranks padded to 16) and on full ones. p = 0.5, so a misplaced mask moves every sum.
+void check_dropout_gemms(at::ScalarType dtype, std::int64_t n, std::int64_t k, std::int64_t rank, double p) {
+  const auto opts = at::TensorOptions().device(c10::Device(c10::kCUDA, 0));
+  const std::string where = std::string(c10::toString(dtype)) + " n " + std::to_string(n) + " k " +
+                            std::to_string(k) + " rank " + std::to_string(rank) + " p " + std::to_string(p);
+  at::manual_seed(17);
+  const at::Tensor x = at::randn({n, k}, opts).to(dtype), a = at::randn({rank, k}, opts).to(dtype);
+  const at::Tensor g = at::randn({n, rank}, opts).to(dtype);
+  const lora::PhiloxSeed s = lora::draw_philox_seed(x.device());
+  // The separate path's mask: 0 or 1 / (1 - p) at each element, as float.
+  const at::Tensor m = lora::dropout_philox(at::ones({n, k}, opts), p, s);
+  const at::Tensor h = lora::dropout_philox(x, p, s);
+  ASSERT_TRUE(at::equal(h, (x.to(at::kFloat) * m).to(dtype))) << where;
+  const double tol = dtype == at::kBFloat16 ? 1.0 / 128 : 1.0 / 1024;
+  // dropout(x) aᵀ and gᵀ dropout(x): rounded once from float sums.
+  const at::Tensor u = lora::dropped_mm(x, a, p, s);
+  EXPECT_LE(rel_error(u, at::mm(h.to(at::kDouble), a.to(at::kDouble).t())), tol) << "dropout(x) aᵀ " << where;
+  EXPECT_TRUE(at::equal(u, lora::dropped_mm(x, a, p, s))) << "the same bits again " << where;
+  const at::Tensor da = lora::mm_t_dropped(g, x, p, s);
+  EXPECT_LE(rel_error(da, at::mm(g.to(at::kDouble).t(), h.to(at::kDouble))), tol) << "gᵀ dropout(x) " << where;
+  EXPECT_TRUE(at::equal(da, lora::mm_t_dropped(g, x, p, s))) << "the same bits again " << where;
+  // dropout(g a): the product rounded to the dtype first, as at::mm's; dropped values exactly 0.
+  const at::Tensor t = at::mm(g, a);
+  const at::Tensor want = (t.to(at::kFloat) * m).to(dtype);
+  const at::Tensor got = lora::mm_dropped(g, a, p, s);
+  const at::Tensor dropped = m == 0;
+  EXPECT_TRUE(at::equal(got.masked_select(dropped), want.masked_select(dropped))) << where;
+  const at::Tensor off = (got.to(at::kFloat) - want.to(at::kFloat)).abs();
+  EXPECT_TRUE((off <= want.to(at::kFloat).abs() * (2 * tol) + 1e-6).all().item<bool>())
+      << "dropout(g a), max |diff| " << off.max().item<double>() << " " << where;
+  // += into a sum: as dropout_philox_add_ adds the separate path's product.
+  const at::Tensor acc0 = at::randn({n, k}, opts).to(dtype);
+  at::Tensor sum = acc0.clone();
+  EXPECT_EQ(lora::mm_dropped(g, a, p, s, sum).data_ptr(), sum.data_ptr()) << "in place";
+  at::Tensor sum_want = acc0.clone();
+  lora::dropout_philox_add_(sum_want, t, p, s);
+  EXPECT_TRUE(at::equal(sum.masked_select(dropped), acc0.masked_select(dropped))) << where;
+  const at::Tensor sum_off = (sum.to(at::kFloat) - sum_want.to(at::kFloat)).abs();
+  EXPECT_TRUE((sum_off <= (acc0.to(at::kFloat).abs() + want.to(at::kFloat).abs()) * (2 * tol) + 1e-6).all().item<bool>())
+      << "sum + dropout(g a), max |diff| " << sum_off.max().item<double>() << " " << where;
+}
+#endif
+
+TEST(LoraGpu, FusedDropoutGemmsEqualTheSeparateDropoutAndProducts) {
+#if SOCRATES_LORA_CUDA
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  for (const at::ScalarType dtype : {at::kBFloat16, at::kHalf}) {
+    check_dropout_gemms(dtype, 333, 136, 32, 0.5);  // partial tiles in n and k
+    check_dropout_gemms(dtype, 128, 256, 16, 0.05);
+    check_dropout_gemms(dtype, 70, 72, 4, 0.3);      // rank padded to 16, not a multiple of 8
+    check_dropout_gemms(dtype, 257, 512, 48, 0.5);   // three fragments
+    check_dropout_gemms(dtype, 65, 64, 128, 0.5);    // the largest rank
+    check_dropout_gemms(dtype, 4096, 1024, 32, 0.1); // many slices of the reductions
+  }
+  const auto opts = at::TensorOptions().device(c10::Device(c10::kCUDA, 0));
+  const lora::PhiloxSeed s = lora::draw_philox_seed(c10::Device(c10::kCUDA, 0));
+  // A view one element into its storage is copied to an aligned tensor: the same values.
+  const at::Tensor big = at::randn({40 * 64 + 1}, opts).to(at::kBFloat16);
+  const at::Tensor x = big.narrow(0, 1, 40 * 64).view({40, 64}), a = at::randn({8, 64}, opts).to(at::kBFloat16);
+  EXPECT_TRUE(at::equal(lora::dropped_mm(x, a, 0.5, s), lora::dropped_mm(x.clone(), a, 0.5, s)));
+  // What they do not take is an error naming it, before any launch.
+  EXPECT_FALSE(lora::dropout_gemm_supported(x.to(at::kFloat), 64, 8));
+  EXPECT_FALSE(lora::dropout_gemm_supported(x, 60, 8));
+  EXPECT_FALSE(lora::dropout_gemm_supported(x, 64, 129));
+  EXPECT_THROW(lora::dropped_mm(x.to(at::kFloat), a.to(at::kFloat), 0.5, s), std::invalid_argument);
+  EXPECT_THROW(lora::dropped_mm(x, a.narrow(1, 0, 32), 0.5, s), std::invalid_argument);
+  EXPECT_THROW(lora::mm_dropped(x.narrow(1, 0, 8), a, 0.5, s, at::zeros({40, 63}, opts).to(at::kBFloat16)),
+               std::invalid_argument);
+#else
+  GTEST_SKIP() << "built without CUDA";
+#endif
+}
+
+// Through the adapter, in training with dropout on a bfloat16 model: fused_dropout = true and
+// false draw the same masks, so the loss and every gradient agree up to the order of the sums;
+// another seed moves them.
+TEST(LoraGpu, FusedDropoutTrainsAsTheSeparateKernels) {
+  if (!at::hasCUDA()) GTEST_SKIP() << "no CUDA device";
+  const c10::Device cuda(c10::kCUDA, 0);
+  const at::Tensor ids = at::randint(97, {2, 9}, at::kLong);
+  auto grads = [&](bool fused, std::int64_t seed) {
+    Adapted a = training_adapted(cuda, at::kBFloat16, 0.3, "redraw", fused);
+    at::manual_seed(seed);
+    const LossSum l = causal_lm_loss(*a.model, a.model->forward(ids), ids);
+    (l.sum / static_cast<double>(l.tokens)).backward();
+    std::vector<at::Tensor> out{l.sum.detach().cpu()};
+    for (const auto& [name, p] : a.adapter->parameters()) out.push_back(p.grad().detach().cpu().clone());
+    return out;
+  };
+  const auto fused = grads(true, 42), separate = grads(false, 42), other = grads(true, 43);
+  ASSERT_EQ(fused.size(), separate.size());
+  EXPECT_LE(rel_error(fused[0], separate[0]), 1e-2) << "loss";
+  double moved = 0;
+  for (std::size_t i = 1; i < fused.size(); ++i) {
+    EXPECT_LE(rel_error(fused[i], separate[i]), 3e-2) << "gradient " << i;
+    moved = std::max(moved, rel_error(other[i], fused[i]));
+  }
+  EXPECT_GT(moved, 0.1) << "another seed draws other masks";
+}
+
 TEST(LoraDropoutLinear, KeepsNoDroppedCopyAndGivesTheUnfusedGradients) {
   for (const bool redraw : {true, false}) {  // the CPU keeps the mask either way
     check_dropout_linear(c10::kCPU, at::kFloat, redraw);
@@ -480,6 +599,7 @@ TEST(LoraGpu, DropoutLinearDrawsTheMaskAgainAndGivesTheUnfusedGradients) {
   const c10::Device cuda(c10::kCUDA, 0);
   check_dropout_linear(cuda, at::kFloat);
   check_dropout_linear(cuda, at::kBFloat16);
+  check_dropout_linear(cuda, at::kBFloat16, true, true);  // the dropout inside the GEMMs
   // dropout_mask = "keep": native_dropout's mask, kept.
   check_dropout_linear(cuda, at::kFloat, false);
   check_dropout_linear(cuda, at::kBFloat16, false);
