@@ -14,7 +14,7 @@ namespace lora {
 /// the gradients are those of the unfused ops with the same mask. `redraw`: on CUDA, keep no
 /// mask and draw it again in backward (else native_dropout's mask is kept, as on the CPU);
 /// `fused`: then with the dropout inside the GEMMs where they take x (seed_dropout.hpp).
-at::Tensor dropout_linear(const at::Tensor& x, const at::Tensor& a, double p, bool redraw = true, bool fused = true);
+at::Tensor dropout_linear(const at::Tensor& x, const at::Tensor& a, double p, bool redraw = true, bool fused = false);
 
 /// Dropout in training mode with the mask dropout_linear (with the same `redraw`) draws from the
 /// same generator state: on CUDA with redraw the seed-drawn mask, else at::native_dropout's.

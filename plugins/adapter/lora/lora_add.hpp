@@ -14,7 +14,7 @@ struct LoraAddArgs {
   double scaling = 1.0;
   double dropout = 0.0;  // 0: none; else training dropout in (0, 1)
   bool redraw = true;    // CUDA: the mask drawn again in backward (else kept, as on the CPU)
-  bool fused = true;     // CUDA with redraw: the dropout inside the GEMMs (dropout_gemm.hpp)
+  bool fused = false;    // CUDA with redraw: the dropout inside the GEMMs (dropout_gemm.hpp)
 };
 
 /// base_out (returned, added into in place) += scaling · dropout(x) aᵀ bᵀ; x [N, in], a [r, in],

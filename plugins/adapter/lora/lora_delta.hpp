@@ -22,7 +22,7 @@ class LoraDelta final : public socrates::LinearDelta {
   /// group A and B join for those casts (one per adapter, so that all are cast together); null:
   /// a group of their own.
   LoraDelta(at::Tensor a, at::Tensor b, double scaling, double dropout, bool in_input_dtype = false,
-            bool redraw_mask = true, bool fused_dropout = true, std::shared_ptr<CastGroup> casts = nullptr);
+            bool redraw_mask = true, bool fused_dropout = false, std::shared_ptr<CastGroup> casts = nullptr);
 
   at::Tensor forward(const at::Tensor& x) override;
   /// base_out + delta(x), the B product and the scaling fused into one addmm when the

@@ -16,7 +16,7 @@ namespace lora {
 struct SeedDropout {
   double p = 0.0;
   PhiloxSeed seed;
-  bool fused = true;
+  bool fused = false;
 
   /// A new mask: one draw from x's device generator.
   static SeedDropout draw(const at::Tensor& x, double p, bool fused);

@@ -121,7 +121,7 @@ TEST(LoraOptions, DefaultsAreDocumented) {
       {"dtype", R"("float32")"},
       {"compute", R"("adapter")"},
       {"dropout_mask", R"("redraw")"},
-      {"fused_dropout", "true"},
+      {"fused_dropout", "false"},
       {"base_model", R"("")"}};
   const auto& opts = lora_library()->info().options;
   ASSERT_EQ(opts.size(), want.size());
