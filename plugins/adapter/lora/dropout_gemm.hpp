@@ -12,6 +12,9 @@
 
 namespace lora {
 
+/// How many times this library's dropped_mm, mm_t_dropped and mm_dropped ran (for tests).
+std::int64_t dropout_gemm_calls();
+
 /// Whether the fused kernels take an x-like [n, k] operand of t's dtype and device with an A of
 /// `rank` rows: t on CUDA in bfloat16 or float16, k a multiple of 8 below 2^22, 1 <= rank <= 128.
 bool dropout_gemm_supported(const at::Tensor& t, std::int64_t k, std::int64_t rank);

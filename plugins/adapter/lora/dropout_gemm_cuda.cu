@@ -5,6 +5,7 @@
 // that reduce over a long dimension split it into slices whose float partial sums are added in
 // a fixed order (no atomics: the same inputs give the same bits).
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <stdexcept>
 
@@ -105,6 +106,20 @@ __device__ void load_g_tile(const T* __restrict__ g, T* s, int ldg, std::int64_t
   }
 }
 
+// The accumulators of a warp: up to kMaxFrags 16 x 16 float blocks.
+using Acc = wmma::fragment<wmma::accumulator, 16, 16, 16, float>;
+
+// Zeroed accumulators, and the tiles [first, last) of this block's slice of `tiles` tiles.
+struct Slice {
+  std::int64_t first, last;
+};
+__device__ __forceinline__ Slice start_slice(Acc (&acc)[kMaxFrags], std::int64_t tiles, int tiles_per_slice) {
+#pragma unroll
+  for (int j = 0; j < kMaxFrags; ++j) wmma::fill_fragment(acc[j], 0.0f);
+  const std::int64_t first = std::int64_t{blockIdx.y} * tiles_per_slice;
+  return {first, std::min<std::int64_t>(first + tiles_per_slice, tiles)};
+}
+
 // ws[slice] (float, [n, rank]) = the slice's share of dropout(x) aᵀ for rows [64 bx, 64 bx + 64):
 // the column tiles [tiles_per_slice by, ...) of x. Warp w owns rows 16 w.
 template <typename T>
@@ -117,13 +132,9 @@ __global__ void __launch_bounds__(kThreads)
   T* as = xs + kTile * kLd;
   const int warp = threadIdx.x / 32, rank_pad = padded(rank), frags = rank_pad / 16;
   const std::int64_t r0 = std::int64_t{blockIdx.x} * kTile;
-  const std::int64_t tiles = (k + kTile - 1) / kTile;
-  const std::int64_t t0 = std::int64_t{blockIdx.y} * tiles_per_slice;
-  const std::int64_t t1 = std::min<std::int64_t>(t0 + tiles_per_slice, tiles);
-  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[kMaxFrags];
-#pragma unroll
-  for (int j = 0; j < kMaxFrags; ++j) wmma::fill_fragment(acc[j], 0.0f);
-  for (std::int64_t t = t0; t < t1; ++t) {
+  Acc acc[kMaxFrags];
+  const Slice slice = start_slice(acc, (k + kTile - 1) / kTile, tiles_per_slice);
+  for (std::int64_t t = slice.first; t < slice.last; ++t) {
     load_x_tile(x, xs, n, k, r0, t * kTile, d);
     load_a_tile(a, as, rank, rank_pad, k, t * kTile);
     __syncthreads();
@@ -168,13 +179,9 @@ __global__ void __launch_bounds__(kThreads)
   T* xs = reinterpret_cast<T*>(smem);
   T* gs = xs + kTile * kLd;
   const std::int64_t c0 = std::int64_t{blockIdx.x} * kTile;
-  const std::int64_t tiles = (n + kTile - 1) / kTile;
-  const std::int64_t t0 = std::int64_t{blockIdx.y} * tiles_per_slice;
-  const std::int64_t t1 = std::min<std::int64_t>(t0 + tiles_per_slice, tiles);
-  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[kMaxFrags];
-#pragma unroll
-  for (int j = 0; j < kMaxFrags; ++j) wmma::fill_fragment(acc[j], 0.0f);
-  for (std::int64_t t = t0; t < t1; ++t) {
+  Acc acc[kMaxFrags];
+  const Slice slice = start_slice(acc, (n + kTile - 1) / kTile, tiles_per_slice);
+  for (std::int64_t t = slice.first; t < slice.last; ++t) {
     load_x_tile(x, xs, n, k, t * kTile, c0, d);
     load_g_tile(g, gs, ldg, n, rank, rank_pad, t * kTile);
     __syncthreads();
@@ -221,7 +228,7 @@ __global__ void __launch_bounds__(kThreads)
   load_g_tile(g, gs, ldg, n, rank, rank_pad, r0);
   load_a_tile(a, as, rank, rank_pad, k, c0);
   __syncthreads();
-  wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[kTile / 16];
+  Acc acc[kTile / 16];
 #pragma unroll
   for (int c = 0; c < kTile / 16; ++c) wmma::fill_fragment(acc[c], 0.0f);
   for (int kk = 0; kk < rank_pad / 16; ++kk) {
@@ -269,6 +276,8 @@ __global__ void sum_slices_kernel(const float* __restrict__ ws, T* __restrict__ 
   }
 }
 
+std::atomic<std::int64_t> calls{0};
+
 bool aligned16(const at::Tensor& t) { return reinterpret_cast<std::uintptr_t>(t.data_ptr()) % 16 == 0; }
 
 // t contiguous and 16-byte aligned (the tiles' vector loads), copied only when it is not.
@@ -311,6 +320,8 @@ void check(bool ok, const char* what) {
 
 }  // namespace
 
+std::int64_t dropout_gemm_calls() { return calls.load(); }
+
 bool dropout_gemm_supported(const at::Tensor& t, std::int64_t k, std::int64_t rank) {
   return t.is_cuda() && (t.scalar_type() == at::kBFloat16 || t.scalar_type() == at::kHalf) && k > 0 && k % 8 == 0 &&
          ceil_div(k, kTile) <= 65535 && rank >= 1 && rank <= kMaxRank;
@@ -320,6 +331,7 @@ at::Tensor dropped_mm(const at::Tensor& x_, const at::Tensor& a_, double p, Phil
   check(x_.dim() == 2 && a_.dim() == 2 && x_.size(1) == a_.size(1), "x must be [n, k] and a [rank, k]");
   check(a_.scalar_type() == x_.scalar_type() && a_.device() == x_.device(), "x and a must share dtype and device");
   check(dropout_gemm_supported(x_, x_.size(1), a_.size(0)), "unsupported dtype, device or shape");
+  ++calls;
   const c10::cuda::CUDAGuard guard(x_.device());
   const at::Tensor x = vector_ready(x_), a = vector_ready(a_);
   const std::int64_t n = x.size(0), k = x.size(1);
@@ -345,6 +357,7 @@ at::Tensor mm_t_dropped(const at::Tensor& g_, const at::Tensor& x_, double p, Ph
   check(g_.dim() == 2 && x_.dim() == 2 && g_.size(0) == x_.size(0), "g must be [n, rank] and x [n, k]");
   check(g_.scalar_type() == x_.scalar_type() && g_.device() == x_.device(), "g and x must share dtype and device");
   check(dropout_gemm_supported(x_, x_.size(1), g_.size(1)), "unsupported dtype, device or shape");
+  ++calls;
   const c10::cuda::CUDAGuard guard(x_.device());
   const at::Tensor g = g_.contiguous(), x = vector_ready(x_);
   const std::int64_t n = x.size(0), k = x.size(1);
@@ -376,6 +389,7 @@ at::Tensor mm_dropped(const at::Tensor& g_, const at::Tensor& a_, double p, Phil
     check(acc.dim() == 2 && acc.size(0) == n && acc.size(1) == k && acc.scalar_type() == a_.scalar_type() &&
               acc.device() == a_.device() && acc.is_contiguous() && aligned16(acc),
           "the sum must be a contiguous, 16-byte aligned [n, k] tensor of a's dtype and device");
+  ++calls;
   const c10::cuda::CUDAGuard guard(a_.device());
   const at::Tensor g = g_.contiguous(), a = vector_ready(a_);
   const int rank = static_cast<int>(a.size(0)), rank_pad = padded(rank);
