@@ -106,23 +106,25 @@ __device__ void load_g_tile(const T* __restrict__ g, T* s, int ldg, std::int64_t
   }
 }
 
-// The accumulators of a warp: up to kMaxFrags 16 x 16 float blocks.
+// The accumulators of a warp: 16 x 16 float blocks. The split kernels hold F of them, F = 4
+// (ranks up to 64: half the registers, twice the blocks a SM) or kMaxFrags.
 using Acc = wmma::fragment<wmma::accumulator, 16, 16, 16, float>;
 
 // Zeroed accumulators, and the tiles [first, last) of this block's slice of `tiles` tiles.
 struct Slice {
   std::int64_t first, last;
 };
-__device__ __forceinline__ Slice start_slice(Acc (&acc)[kMaxFrags], std::int64_t tiles, int tiles_per_slice) {
+template <int F>
+__device__ __forceinline__ Slice start_slice(Acc (&acc)[F], std::int64_t tiles, int tiles_per_slice) {
 #pragma unroll
-  for (int j = 0; j < kMaxFrags; ++j) wmma::fill_fragment(acc[j], 0.0f);
+  for (int j = 0; j < F; ++j) wmma::fill_fragment(acc[j], 0.0f);
   const std::int64_t first = std::int64_t{blockIdx.y} * tiles_per_slice;
   return {first, std::min<std::int64_t>(first + tiles_per_slice, tiles)};
 }
 
 // ws[slice] (float, [n, rank]) = the slice's share of dropout(x) aᵀ for rows [64 bx, 64 bx + 64):
 // the column tiles [tiles_per_slice by, ...) of x. Warp w owns rows 16 w.
-template <typename T>
+template <typename T, int F>
 __global__ void __launch_bounds__(kThreads)
     dropped_mm_kernel(const T* __restrict__ x, const T* __restrict__ a, float* __restrict__ ws, std::int64_t n,
                       std::int64_t k, int rank, int tiles_per_slice, DropParams d) {
@@ -132,7 +134,7 @@ __global__ void __launch_bounds__(kThreads)
   T* as = xs + kTile * kLd;
   const int warp = threadIdx.x / 32, rank_pad = padded(rank), frags = rank_pad / 16;
   const std::int64_t r0 = std::int64_t{blockIdx.x} * kTile;
-  Acc acc[kMaxFrags];
+  Acc acc[F];
   const Slice slice = start_slice(acc, (k + kTile - 1) / kTile, tiles_per_slice);
   for (std::int64_t t = slice.first; t < slice.last; ++t) {
     load_x_tile(x, xs, n, k, r0, t * kTile, d);
@@ -143,7 +145,7 @@ __global__ void __launch_bounds__(kThreads)
       wmma::fragment<wmma::matrix_a, 16, 16, 16, W, wmma::row_major> fa;
       wmma::load_matrix_sync(fa, wm(xs + warp * 16 * kLd + kk * 16), kLd);
 #pragma unroll
-      for (int j = 0; j < kMaxFrags; ++j) {
+      for (int j = 0; j < F; ++j) {
         if (j < frags) {
           // aᵀ's [16 k, 16 r] block: a's rows j 16.. as a column-major matrix.
           wmma::fragment<wmma::matrix_b, 16, 16, 16, W, wmma::col_major> fb;
@@ -157,7 +159,7 @@ __global__ void __launch_bounds__(kThreads)
   float* cs = reinterpret_cast<float*>(smem);  // the tiles are done with: [64, rank_pad + 4]
   const int ldc = rank_pad + 4;
 #pragma unroll
-  for (int j = 0; j < kMaxFrags; ++j)
+  for (int j = 0; j < F; ++j)
     if (j < frags) wmma::store_matrix_sync(cs + warp * 16 * ldc + j * 16, acc[j], ldc, wmma::mem_row_major);
   __syncthreads();
   float* out = ws + std::int64_t{blockIdx.y} * n * rank;
@@ -169,7 +171,7 @@ __global__ void __launch_bounds__(kThreads)
 
 // ws[slice] (float, [rank, k]) = the slice's share of gᵀ dropout(x) for columns [64 bx, 64 bx + 64):
 // the row tiles [tiles_per_slice by, ...) of x and g. Warp w owns columns 16 w.
-template <typename T>
+template <typename T, int F>
 __global__ void __launch_bounds__(kThreads)
     mm_t_dropped_kernel(const T* __restrict__ g, const T* __restrict__ x, float* __restrict__ ws, std::int64_t n,
                         std::int64_t k, int rank, int tiles_per_slice, DropParams d) {
@@ -179,7 +181,7 @@ __global__ void __launch_bounds__(kThreads)
   T* xs = reinterpret_cast<T*>(smem);
   T* gs = xs + kTile * kLd;
   const std::int64_t c0 = std::int64_t{blockIdx.x} * kTile;
-  Acc acc[kMaxFrags];
+  Acc acc[F];
   const Slice slice = start_slice(acc, (n + kTile - 1) / kTile, tiles_per_slice);
   for (std::int64_t t = slice.first; t < slice.last; ++t) {
     load_x_tile(x, xs, n, k, t * kTile, c0, d);
@@ -190,7 +192,7 @@ __global__ void __launch_bounds__(kThreads)
       wmma::fragment<wmma::matrix_b, 16, 16, 16, W, wmma::row_major> fb;
       wmma::load_matrix_sync(fb, wm(xs + kk * 16 * kLd + warp * 16), kLd);
 #pragma unroll
-      for (int j = 0; j < kMaxFrags; ++j) {
+      for (int j = 0; j < F; ++j) {
         if (j < frags) {
           // gᵀ's [16 r, 16 n] block: g's columns j 16.. as a column-major matrix.
           wmma::fragment<wmma::matrix_a, 16, 16, 16, W, wmma::col_major> fa;
@@ -204,7 +206,7 @@ __global__ void __launch_bounds__(kThreads)
   float* cs = reinterpret_cast<float*>(smem);  // [rank_pad, 68]
   constexpr int ldc = kTile + 4;
 #pragma unroll
-  for (int j = 0; j < kMaxFrags; ++j)
+  for (int j = 0; j < F; ++j)
     if (j < frags) wmma::store_matrix_sync(cs + j * 16 * ldc + warp * 16, acc[j], ldc, wmma::mem_row_major);
   __syncthreads();
   float* out = ws + std::int64_t{blockIdx.y} * rank * k;
@@ -344,9 +346,10 @@ at::Tensor dropped_mm(const at::Tensor& x_, const at::Tensor& a_, double p, Phil
   dispatch(x, [&](auto t) {
     using T = decltype(t);
     const std::size_t smem = std::max((kTile + rank_pad) * kLd * sizeof(T), kTile * (rank_pad + 4) * sizeof(float));
-    dropped_mm_kernel<T><<<dim3(static_cast<unsigned>(outer), static_cast<unsigned>(ws.size(0))), kThreads, smem, stream>>>(
-        x.const_data_ptr<T>(), a.const_data_ptr<T>(), ws.mutable_data_ptr<float>(), n, k, rank, static_cast<int>(per),
-        detail::drop_params(p, s));
+    const dim3 grid(static_cast<unsigned>(outer), static_cast<unsigned>(ws.size(0)));
+    auto* kernel = rank_pad <= 64 ? dropped_mm_kernel<T, 4> : dropped_mm_kernel<T, kMaxFrags>;
+    kernel<<<grid, kThreads, smem, stream>>>(x.const_data_ptr<T>(), a.const_data_ptr<T>(), ws.mutable_data_ptr<float>(),
+                                             n, k, rank, static_cast<int>(per), detail::drop_params(p, s));
     C10_CUDA_KERNEL_LAUNCH_CHECK();
     sum_slices<T>(ws, out, stream);
   });
@@ -371,9 +374,10 @@ at::Tensor mm_t_dropped(const at::Tensor& g_, const at::Tensor& x_, double p, Ph
     using T = decltype(t);
     const std::size_t smem =
         std::max((kTile * kLd + kTile * (rank_pad + 8)) * sizeof(T), rank_pad * (kTile + 4) * sizeof(float));
-    mm_t_dropped_kernel<T><<<dim3(static_cast<unsigned>(outer), static_cast<unsigned>(ws.size(0))), kThreads, smem, stream>>>(
-        g.const_data_ptr<T>(), x.const_data_ptr<T>(), ws.mutable_data_ptr<float>(), n, k, rank, static_cast<int>(per),
-        detail::drop_params(p, s));
+    const dim3 grid(static_cast<unsigned>(outer), static_cast<unsigned>(ws.size(0)));
+    auto* kernel = rank_pad <= 64 ? mm_t_dropped_kernel<T, 4> : mm_t_dropped_kernel<T, kMaxFrags>;
+    kernel<<<grid, kThreads, smem, stream>>>(g.const_data_ptr<T>(), x.const_data_ptr<T>(), ws.mutable_data_ptr<float>(),
+                                             n, k, rank, static_cast<int>(per), detail::drop_params(p, s));
     C10_CUDA_KERNEL_LAUNCH_CHECK();
     sum_slices<T>(ws, out, stream);
   });
