@@ -137,10 +137,9 @@ std::vector<MicroBatch> Trainer::step_batches(std::int64_t step) {
   std::vector<MicroBatch> batches;
   for (const auto& mb : plan_.steps[static_cast<std::size_t>(step)]) {
     batches.push_back(collate(*train_set_, mb, pad_id_));
-    if (cfg_.run.device.is_cuda()) {  // staged now rather than in the forward (to_device_async)
-      batches.back().input_ids = batches.back().input_ids.pin_memory();
-      batches.back().labels = batches.back().labels.pin_memory();
-    }
+    // Staged now rather than in the forward (to_device_async). The labels stay on the host: the
+    // loss picks its targets there and stages those.
+    if (cfg_.run.device.is_cuda()) batches.back().input_ids = batches.back().input_ids.pin_memory();
   }
   return batches;
 }

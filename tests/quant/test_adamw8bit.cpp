@@ -284,7 +284,13 @@ TEST(AdamW8bit, MinSizeOptionAndParameterDtypes) {
   at::Tensor c = at::randn({300}, at::kBFloat16).requires_grad_(true);
   opt->init({{"a", a}, {"b", b}, {"c", c}});
   for (auto* t : {&a, &b, &c}) t->mutable_grad() = at::randn_like(*t);
+  const std::int64_t va = a._version(), vb = b._version(), vc = c._version();
   opt->step(1e-2);
+  // Written through their pointers, the parameters still get an in-place op's version bump
+  // (LoRA's cast copies refresh on it), 8-bit and 32-bit state alike.
+  EXPECT_GT(a._version(), va);
+  EXPECT_GT(b._version(), vb);
+  EXPECT_GT(c._version(), vc);
   const auto st = opt->state();
   EXPECT_EQ(st.tensors.at("a.state1").scalar_type(), at::kByte);
   EXPECT_EQ(st.tensors.at("b.state1").scalar_type(), at::kFloat);
@@ -354,8 +360,11 @@ TEST(AdamW8bitCuda, AgreesWithCpuAcrossManyTensorsAndDtypes) {
       cpu_p[i].mutable_grad() = g;
       gpu_p[i].mutable_grad() = g.to(gpu);
     }
+    const std::int64_t v0 = gpu_p[0]._version(), v1 = gpu_p[1]._version();
     a->step(1e-3);
     b->step(1e-3);
+    EXPECT_GT(gpu_p[0]._version(), v0) << "an in-place op's version bump";
+    EXPECT_GT(gpu_p[1]._version(), v1);
     for (std::size_t i = 0; i < cpu_p.size(); ++i) {
       const double tol = cpu_p[i].scalar_type() == at::kFloat ? 0.05 * 1e-3 * t : 0.02;
       EXPECT_LE(diff(cpu_p[i].detach(), gpu_p[i].detach()).max_abs, tol) << "tensor " << i << " step " << t;

@@ -2,6 +2,7 @@
 // torch.optim.AdamW (non-amsgrad): fused = true as torch's fused=True (one kernel), false as
 // its default multi-tensor path. Moments are float32 whatever the parameter dtype.
 #include <cmath>
+#include <optional>
 
 #include <ATen/core/grad_mode.h>
 #include <ATen/ops/_fused_adamw.h>
@@ -46,12 +47,19 @@ class AdamW final : public socrates::Optimizer {
     fused_ = cfg_.get<bool>("fused");
   }
 
+  // The path of each parameter is fixed here, so that its step count on the device (the fused
+  // kernel's) and on the host never part: float32, contiguous parameters on the first such
+  // parameter's device take the fused kernel.
   void init(std::vector<socrates::NamedTensor> params) override {
     params_.clear();
+    std::optional<c10::Device> fused_device;
     for (auto& [name, p] : params) {
       auto opts = p.options().dtype(at::kFloat);
+      const bool f = fused_ && p.scalar_type() == at::kFloat && p.is_contiguous() &&
+                     (!fused_device || p.device() == *fused_device);
+      if (f) fused_device = p.device();
       params_.push_back({name, p, at::zeros(p.sizes(), opts), at::zeros(p.sizes(), opts), 0,
-                         at::scalar_tensor(0.0, opts)});
+                         at::scalar_tensor(0.0, opts), f});
     }
   }
 
@@ -65,21 +73,22 @@ class AdamW final : public socrates::Optimizer {
       const at::Tensor& g = s.param.grad();
       if (!g.defined()) continue;
       ++s.step;
-      const bool f = fused_ && s.param.scalar_type() == at::kFloat && g.scalar_type() == at::kFloat &&
-                     s.param.is_contiguous() && g.is_contiguous() &&
-                     (fused.ps.empty() || s.param.device() == fused.ps.front().device());
-      Lists& l = f ? fused : multi;
+      Lists& l = s.fused ? fused : multi;
       l.ps.push_back(s.param);
-      l.gs.push_back(g);
+      // The fused kernel reads the gradient as one float32 run of the parameter's layout.
+      l.gs.push_back(!s.fused ? g : (g.scalar_type() == at::kFloat ? g : g.to(at::kFloat)).contiguous());
       l.ms.push_back(s.exp_avg);
       l.vs.push_back(s.exp_avg_sq);
-      if (f) l.steps.push_back(s.step_t);
+      if (s.fused) l.steps.push_back(s.step_t);
       else l.step_counts.push_back(s.step);
     }
     if (!fused.ps.empty()) {
       at::_foreach_add_(fused.steps, 1.0);  // the device's copy of each parameter's step
       at::_fused_adamw_(fused.ps, fused.gs, fused.ms, fused.vs, {}, fused.steps, lr, beta1_, beta2_, weight_decay_,
                         eps_, /*amsgrad=*/false, /*maximize=*/false);
+      // The kernel writes the parameters without the version bump of an in-place op; LoRA's
+      // cast copies and autograd's checks read it.
+      for (const at::Tensor& p : fused.ps) p.unsafeGetTensorImpl()->bump_version();
     }
     if (!multi.ps.empty()) multi_tensor_step(multi, lr);
   }
@@ -113,6 +122,7 @@ class AdamW final : public socrates::Optimizer {
     at::Tensor exp_avg_sq;
     std::int64_t step;
     at::Tensor step_t;  // step as a float32 scalar on the parameter's device (the fused kernel's)
+    bool fused;         // takes the fused kernel (fixed at init)
   };
   struct Lists {
     std::vector<at::Tensor> ps, gs, ms, vs, steps;

@@ -51,7 +51,9 @@ TEST(AdamW, MatchesReferenceFormulaOverSeveralSteps) {
 }
 
 // Each parameter to its path: float32 ones to the fused kernel, a bfloat16 one (updated through
-// a float32 copy) to the multi-tensor path; both paths agree to rounding, step by step.
+// a float32 copy) to the multi-tensor path; both paths agree to rounding, step by step, also
+// when a step's gradient is not contiguous (the path, and so the step count, stay the
+// parameter's). Every step bumps each updated parameter's version, as an in-place op does.
 static void expect_paths_agree(c10::Device device) {
   at::manual_seed(2);
   const auto opts = at::TensorOptions().device(device);
@@ -70,10 +72,18 @@ static void expect_paths_agree(c10::Device device) {
   }
   for (int t = 1; t <= 5; ++t) {
     for (std::size_t i = 0; i < init.size(); ++i) {
-      const at::Tensor g = at::randn(init[i].sizes(), opts).to(init[i].scalar_type());
+      at::Tensor g = at::randn(init[i].sizes(), opts).to(init[i].scalar_type());
+      if (init[i].dim() == 2 && (t == 2 || t == 3)) g = at::randn({init[i].size(1), init[i].size(0)}, opts).t();
       for (int k = 0; k < 2; ++k) params[k][i].mutable_grad() = g.clone();
+      ASSERT_EQ(params[0][i].grad().is_contiguous(), g.is_contiguous());
     }
+    std::vector<std::int64_t> versions;
+    for (int k = 0; k < 2; ++k)
+      for (const at::Tensor& p : params[k]) versions.push_back(p._version());
     for (auto& o : opt) o->step(1e-2 * t);
+    std::size_t n = 0;
+    for (int k = 0; k < 2; ++k)
+      for (const at::Tensor& p : params[k]) EXPECT_GT(p._version(), versions[n++]) << "fused " << (k == 0);
     for (std::size_t i = 0; i < init.size(); ++i) {
       const double tol = init[i].scalar_type() == at::kBFloat16 ? 1e-2 : 1e-6;
       EXPECT_TRUE(at::allclose(params[0][i].to(at::kFloat), params[1][i].to(at::kFloat), tol, tol))

@@ -84,13 +84,17 @@ class AdamW8bit final : public socrates::Optimizer {
       } else {
         adamw8bit::cpu_step(s, hyper_);
         s.grad = at::Tensor();
+        s.param.unsafeGetTensorImpl()->bump_version();  // written through its pointer: an in-place update
       }
     }
     for (auto& [device, list] : on_gpu) {
 #ifdef SOCRATES_ADAMW8BIT_CUDA
       const auto& maps = device_maps(device);
       adamw8bit::cuda_step(list, maps.first, maps.second, hyper_);
-      for (ParamState* s : list) s->grad = at::Tensor();
+      for (ParamState* s : list) {
+        s->grad = at::Tensor();
+        s->param.unsafeGetTensorImpl()->bump_version();  // as an in-place op would (LoRA's cast copies read it)
+      }
 #else
       (void)list;
       throw socrates::Error("adamw8bit: parameters are on cuda:" + std::to_string(device) +
