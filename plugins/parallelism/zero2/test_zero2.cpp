@@ -44,7 +44,15 @@ TEST(Zero2Child, Run) {
   par->after_backward(true);
   for (const auto& [name, p] : params)
     emit("grad " + name + " " + (p.grad().defined() ? std::to_string(p.grad()[0].item<double>()) : "none"));
-  emit("norm " + std::to_string(par->clip_grad_norm(0.0)));
+  // "clip": a limit far below the norm, so that every owned gradient is scaled (once).
+  emit("norm " + std::to_string(par->clip_grad_norm(s == "clip" ? 1.0 : 0.0)));
+  for (const auto& [name, p] : params)
+    if (p.grad().defined()) {
+      std::ostringstream v;
+      v.precision(17);
+      v << p.grad()[0].item<double>();
+      emit("clipped " + name + " " + v.str());
+    }
   // The "optimizer": each owner writes 100 * (owner + 1) + i into its tensors.
   {
     at::NoGradGuard g;
@@ -62,7 +70,7 @@ std::map<std::string, std::string> parse(const std::string& out) {
   for (std::string l; std::getline(in, l);) {
     const auto sp = l.find(' ');
     std::string key = l.substr(0, sp), rest = l.substr(sp + 1);
-    if (key == "grad" || key == "param") {
+    if (key == "grad" || key == "param" || key == "clipped") {
       const auto sp2 = rest.find(' ');
       key += " " + rest.substr(0, sp2);
       rest = rest.substr(sp2 + 1);
@@ -70,6 +78,30 @@ std::map<std::string, std::string> parse(const std::string& out) {
     m[key] = rest;
   }
   return m;
+}
+
+// Each rank's owned gradients after clip_grad_norm(1.0): the sums times max / (norm + 1e-6), as
+// torch.nn.utils.clip_grad_norm_ scales them, with the norm over every rank's shards.
+void expect_clipped(int world) {
+  const auto ranks = run_ranks(world, "Zero2Child.Run", "clip");
+  const double k = world * (world + 1) / 2.0;
+  double sq = 0;
+  for (int i = 0; i < kTensors; ++i) sq += (i + 1) * 10 * std::pow(k * (i + 1), 2);
+  const double coef = 1.0 / (std::sqrt(sq) + 1e-6);
+  int clipped = 0;
+  for (int r = 0; r < world; ++r) {
+    const auto& o = ranks[static_cast<std::size_t>(r)];
+    ASSERT_EQ(o.exit_code, 0) << "rank " << r << "\n" << o.output;
+    auto m = parse(o.output);
+    EXPECT_NEAR(std::stod(m["norm"]), std::sqrt(sq), 1e-6 * std::sqrt(sq)) << "the norm before clipping";
+    for (int i = 0; i < kTensors; ++i) {
+      const auto it = m.find("clipped t" + std::to_string(i));
+      if (it == m.end()) continue;
+      ++clipped;
+      EXPECT_NEAR(std::stod(it->second), k * (i + 1) * coef, 1e-6 * k * (i + 1) * coef) << "rank " << r << " t" << i;
+    }
+  }
+  EXPECT_EQ(clipped, kTensors) << "every tensor's gradient, on its owner";
 }
 
 void expect_sharded(int world, const std::string& scen) {
@@ -117,3 +149,4 @@ void expect_sharded(int world, const std::string& scen) {
 TEST(Zero2, OneRankOwnsEverything) { expect_sharded(1, "plain"); }
 TEST(Zero2, TwoRanksShardGradientsAndState) { expect_sharded(2, "plain"); }
 TEST(Zero2, ThreeRanksInSmallChunks) { expect_sharded(3, "chunks"); }
+TEST(Zero2, TwoRanksClipTheirOwnedGradientsByTheGlobalNorm) { expect_clipped(2); }
