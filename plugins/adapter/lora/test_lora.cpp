@@ -653,6 +653,37 @@ TEST(LoraGpu, FusedDropoutLoraAddEqualsTheSeparateKernels) {
 #endif
 }
 
+// An optimizer step that no backward of this rank preceded (DDP or zero2 with no micro-batch
+// here, gradients from the all-reduce), right after an evaluation forward that refreshed the
+// bfloat16 copies of A and B: the next forward must use the updated parameters. The copies
+// refresh on the parameters' version, which adamw's fused kernel bumps as an in-place op would.
+TEST(LoraCastGroup, AStepWithoutABackwardStillReachesTheNextForward) {
+  for (const bool fused : {true, false}) {
+    Adapted a;
+    a.model = tiny_model(2, 1, c10::kCPU, at::kBFloat16);
+    a.adapter = make_lora({{"r", 4}, {"alpha", 8}, {"dropout", 0.0}, {"compute", "input"}});
+    a.adapter->attach(*a.model);
+    randomize_b(*a.adapter, 6);
+    const at::Tensor ids = at::randint(97, {2, 9}, at::kLong);
+    const at::Tensor before = logits_of(*a.model, ids);
+    auto params = a.adapter->parameters();
+    auto opt = make_adamw(Table{{"fused", fused}});
+    opt->init(params);
+    at::manual_seed(4);
+    for (auto& [name, p] : params) p.mutable_grad() = at::randn(p.sizes());
+    opt->step(0.05);
+    const at::Tensor after = logits_of(*a.model, ids);
+    // The same parameters, their copies made again for certain (an in-place write bumps the versions).
+    {
+      at::NoGradGuard g;
+      for (auto& [name, p] : params) p.copy_(p.clone());
+    }
+    const at::Tensor fresh = logits_of(*a.model, ids);
+    EXPECT_FALSE(at::equal(after, before)) << "fused " << fused << ": the step reached the forward";
+    EXPECT_TRUE(at::equal(after, fresh)) << "fused " << fused;
+  }
+}
+
 TEST(LoraDropoutLinear, KeepsNoDroppedCopyAndGivesTheUnfusedGradients) {
   for (const bool redraw : {true, false}) {  // the CPU keeps the mask either way
     check_dropout_linear(c10::kCPU, at::kFloat, redraw);
