@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include <ATen/ops/empty.h>
 #include <ATen/ops/empty_like.h>
 #include <ATen/ops/mm.h>
 #include <ATen/ops/native_dropout.h>
@@ -74,10 +75,16 @@ struct LoraAddFn : torch::autograd::Function<LoraAddFn> {
       }
       throw std::logic_error("lora: a seed-drawn dropout has no kept mask");
     };
-    // As autograd differentiates addmm(base, u, bᵀ, alpha = s) and linear(dropout(x), a).
-    const at::Tensor gu = at::mm(g, b) * s;
+    // As autograd differentiates addmm(base, u, bᵀ, alpha = s) and linear(dropout(x), a), the
+    // scaling in the GEMM's epilogue (beta 0: the uninitialised output is not read) rather than
+    // in a kernel of its own: the same bits when s is a power of two (alpha / r = 2 in the
+    // paper), else one rounding fewer.
+    const auto scaled_mm = [s](const at::Tensor& m1, const at::Tensor& m2) {
+      return at::empty({m1.size(0), m2.size(1)}, m1.options()).addmm_(m1, m2, /*beta=*/0, /*alpha=*/s);
+    };
+    const at::Tensor gu = scaled_mm(g, b);
     at::Tensor da, db;
-    if (ctx->needs_input_grad(3)) db = at::mm(g.t(), u) * s;
+    if (ctx->needs_input_grad(3)) db = scaled_mm(g.t(), u);
 #if SOCRATES_LORA_CUDA
     if (how == Drop::seed) {
       const SeedDropout d = SeedDropout::saved(ctx);
