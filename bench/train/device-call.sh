@@ -5,6 +5,7 @@
 # logs.txt (the tails of every log).
 #   bench/train/device-call.sh OUT [TESTS regex]   SHAPES="qwen2.5-7b" QUANTS="none nf4" STEPS=14
 #   BUILD_TARGETS="socrates ..." builds only those (the TESTS regex must then name only their tests)
+#   MICRO=1 also times LoRA's dropout GEMMs, fused against separate (bench/lora), into dropout-gemm.jsonl
 set -uo pipefail
 out=${1:?usage: bench/train/device-call.sh OUT [TESTS]}
 tests=${2:-}
@@ -22,6 +23,10 @@ source /tmp/socrates-env.sh
 if [ -n "$tests" ]; then
   (cd build-gpu && timeout "${TEST_TIMEOUT:-150}" ctest -R "$tests" --output-on-failure >> "$log" 2>&1)
   echo "ctest rc=$?" >> "$log"
+fi
+if [ -n "${MICRO:-}" ] && [ -x build-gpu/bin/bench_dropout_gemm ]; then
+  timeout 120 build-gpu/bin/bench_dropout_gemm > "$out/dropout-gemm.jsonl" 2>&1
+  echo "bench_dropout_gemm rc=$?" >> "$log"
 fi
 [ -n "${SHAPES:-}" ] || exit 0
 # One quantisation at a time, the results folded into $out after each, so that a call cut
