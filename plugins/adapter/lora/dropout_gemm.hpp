@@ -19,6 +19,10 @@ std::int64_t dropout_gemm_calls();
 /// `rank` rows: t on CUDA in bfloat16 or float16, k a multiple of 8 below 2^22, 1 <= rank <= 128.
 bool dropout_gemm_supported(const at::Tensor& t, std::int64_t k, std::int64_t rank);
 
+/// Whether mm_dropped adds into `acc`: a contiguous, 16-byte aligned [n, k] tensor of a's dtype
+/// and device (a [rank, k]).
+bool dropout_gemm_sum_ok(const at::Tensor& acc, std::int64_t n, const at::Tensor& a);
+
 /// dropout(x) aᵀ, [n, rank]; x [n, k], a [rank, k], one dtype.
 at::Tensor dropped_mm(const at::Tensor& x, const at::Tensor& a, double p, PhiloxSeed s);
 

@@ -324,6 +324,11 @@ void check(bool ok, const char* what) {
 
 std::int64_t dropout_gemm_calls() { return calls.load(); }
 
+bool dropout_gemm_sum_ok(const at::Tensor& acc, std::int64_t n, const at::Tensor& a) {
+  return acc.dim() == 2 && acc.size(0) == n && acc.size(1) == a.size(1) && acc.scalar_type() == a.scalar_type() &&
+         acc.device() == a.device() && acc.is_contiguous() && aligned16(acc);
+}
+
 bool dropout_gemm_supported(const at::Tensor& t, std::int64_t k, std::int64_t rank) {
   return t.is_cuda() && (t.scalar_type() == at::kBFloat16 || t.scalar_type() == at::kHalf) && k > 0 && k % 8 == 0 &&
          ceil_div(k, kTile) <= 65535 && rank >= 1 && rank <= kMaxRank;
@@ -390,9 +395,7 @@ at::Tensor mm_dropped(const at::Tensor& g_, const at::Tensor& a_, double p, Phil
   check(dropout_gemm_supported(a_, a_.size(1), a_.size(0)), "unsupported dtype, device or shape");
   const std::int64_t n = g_.size(0), k = a_.size(1);
   if (acc.defined())
-    check(acc.dim() == 2 && acc.size(0) == n && acc.size(1) == k && acc.scalar_type() == a_.scalar_type() &&
-              acc.device() == a_.device() && acc.is_contiguous() && aligned16(acc),
-          "the sum must be a contiguous, 16-byte aligned [n, k] tensor of a's dtype and device");
+    check(dropout_gemm_sum_ok(acc, n, a_), "the sum must be a contiguous, 16-byte aligned [n, k] tensor of a's dtype and device");
   ++calls;
   const c10::cuda::CUDAGuard guard(a_.device());
   const at::Tensor g = g_.contiguous(), a = vector_ready(a_);

@@ -10,6 +10,14 @@
 
 namespace lora {
 
+namespace {
+// The fused kernels take an x-like [., k] operand of t's dtype and an A of `rank` rows, with
+// `other` in the same dtype.
+bool kernels_take(const at::Tensor& t, std::int64_t k, std::int64_t rank, const at::Tensor& other) {
+  return dropout_gemm_supported(t, k, rank) && other.scalar_type() == t.scalar_type();
+}
+}  // namespace
+
 SeedDropout SeedDropout::draw(const at::Tensor& x, double p, bool fused) {
   return {p, draw_philox_seed(x.device()), fused};
 }
@@ -29,22 +37,18 @@ void SeedDropout::save(torch::autograd::AutogradContext* ctx) const {
 }
 
 at::Tensor SeedDropout::a_product(const at::Tensor& x, const at::Tensor& a) const {
-  if (fused && dropout_gemm_supported(x, x.size(1), a.size(0)) && a.scalar_type() == x.scalar_type())
-    return dropped_mm(x, a, p, seed);
+  if (fused && kernels_take(x, x.size(1), a.size(0), a)) return dropped_mm(x, a, p, seed);
   return at::mm(dropout_philox(x, p, seed), a.t());
 }
 
 at::Tensor SeedDropout::a_grad(const at::Tensor& gu, const at::Tensor& x) const {
-  if (fused && dropout_gemm_supported(x, x.size(1), gu.size(1)) && gu.scalar_type() == x.scalar_type())
-    return mm_t_dropped(gu, x, p, seed);
+  if (fused && kernels_take(x, x.size(1), gu.size(1), gu)) return mm_t_dropped(gu, x, p, seed);
   return at::mm(gu.t(), dropout_philox(x, p, seed));
 }
 
 void SeedDropout::x_grad_into(at::Tensor& sum, const at::Tensor& gu, const at::Tensor& a) const {
-  const bool into = sum.defined() && sum.is_contiguous() && sum.scalar_type() == a.scalar_type() &&
-                    reinterpret_cast<std::uintptr_t>(sum.data_ptr()) % 16 == 0;
-  if (fused && dropout_gemm_supported(a, a.size(1), a.size(0)) && gu.scalar_type() == a.scalar_type() &&
-      (into || !sum.defined())) {
+  if (fused && kernels_take(a, a.size(1), a.size(0), gu) &&
+      (!sum.defined() || dropout_gemm_sum_ok(sum, gu.size(0), a))) {
     sum = mm_dropped(gu, a, p, seed, sum);
     return;
   }
